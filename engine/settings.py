@@ -1,0 +1,82 @@
+"""Settings, read from the environment (prefix ``JOBFLEET_``) and from a ``.env`` file.
+
+Every setting is listed with a one-line comment in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+import socket
+from functools import cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("jobfleet", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JOBFLEET_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Where to find Postgres; unset means "start or reuse the embedded server under home/pg".
+    database_url: SecretStr | None = None
+    # Data directory: embedded cluster, spool files, simulator CA, exports.
+    home: Path = Field(default_factory=_default_home)
+    # Name this machine registers under in the hosts table (several hosts may share one database).
+    host_name: str = Field(default_factory=socket.gethostname)
+
+    # Seconds between heartbeats written by workers and by the supervisor.
+    heartbeat_interval: float = 2.0
+    # A worker whose heartbeat is older than this (database clock) is killed and respawned.
+    stale_after: float = 20.0
+    # A host whose supervisor lease is older than this is considered lost.
+    host_stale_after: float = 30.0
+    # Workers exit on their own when their supervisor's lease has been stale this long.
+    dead_man_after: float = 300.0
+    # Seconds between SIGTERM and SIGKILL when stopping a worker.
+    stop_grace: float = 5.0
+    # Hard timeout of one search child, in seconds.
+    search_timeout: float = 180.0
+
+    # Do not spawn workers or start searches while available RAM is below this many MiB.
+    min_available_mb: int = 300
+    # Seconds a worker waits before re-checking memory when the gate is closed.
+    memory_wait: float = 10.0
+
+    # A worker that exits sooner than this after starting counts as a fast crash.
+    start_secs: float = 5.0
+    # Fast crashes in a row before a node goes FATAL.
+    start_retries: int = 5
+    # First and largest backoff delay (seconds) between restarts of a crashed worker.
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+
+    # node_logs retention: rows kept per node, and maximum age in days.
+    log_keep_rows: int = 5000
+    log_keep_days: float = 7.0
+
+    # Connections in this process's pool.
+    pool_max_size: int = 4
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _empty_url_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.home / "spool"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pg"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()
