@@ -1,7 +1,11 @@
-"""Placeholder: the commands of this group are being built."""
+"""``jobfleet sim``: the simulated job boards (the command lives in engine.sim.cli)."""
+
+from __future__ import annotations
 
 import click
 
+from engine.sim.cli import sim_command
+
 
 def register(cli: click.Group) -> None:
-    return None
+    cli.add_command(sim_command, "sim")

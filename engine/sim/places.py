@@ -239,18 +239,21 @@ def resolve(location: str | None, default_country: str | None = None) -> Place:
             for n in c.names()
         )
     ]
-    if default_country is None and countries:
-        scope = countries
     cities = [
         (country, city)
         for country in scope
         for city in country.cities
         if any(contains_phrase(text, norm(n)) for n in city.names())
     ]
-    # "San Francisco, CA" must not be read as Canada: the city decides the country.
+    # A named country narrows the cities ("Cambridge, United Kingdom"), but a city that only
+    # exists elsewhere decides the country: "San Francisco, CA" is not in Canada.
+    in_named = [(country, city) for country, city in cities if country in countries]
+    cities = in_named or cities
     if cities:
         codes = tuple(dict.fromkeys(country.code for country, _ in cities))
         return Place(countries=codes, cities=tuple(city.name for _, city in cities))
+    if default_country is None and countries:
+        scope = countries
     for country in scope:
         for alias, code in country.region_aliases.items():
             if contains_phrase(text, alias):

@@ -349,3 +349,48 @@ NICE_TO_HAVE = (
     "Fluency in a second language",
     "Experience working with distributed teams",
 )
+
+EXTRA_SECTIONS = (
+    (
+        "A day in the life",
+        (
+            "Mornings usually start with a short stand-up where the team shares plans and "
+            "blockers. Most of the day is focused work, with time set aside for pairing, "
+            "reviews and the occasional whiteboard session when a problem needs more brains.",
+            "Once a week the whole group meets to look at what shipped, what broke and what we "
+            "learned. We keep meetings short and write things down so people in other time "
+            "zones can follow along.",
+        ),
+    ),
+    (
+        "How we work",
+        (
+            "{company} believes that small, trusted teams do their best work when they own "
+            "their outcomes. You will have the autonomy to decide how to reach a goal, and the "
+            "support to ask for help when you need it.",
+            "We value sustainable pace over heroics. Evenings and weekends are yours, on-call "
+            "is shared fairly and compensated, and we plan work so that deadlines are real but "
+            "rare.",
+        ),
+    ),
+    (
+        "Our interview process",
+        (
+            "The process has four steps: a 30-minute call with a recruiter, a conversation with "
+            "the hiring manager, a practical exercise that reflects the real work of a "
+            "{title}, and a final round where you meet future colleagues.",
+            "We reply to every applicant, usually within a week, and we are happy to adjust any "
+            "step of the process to your needs.",
+        ),
+    ),
+    (
+        "Growth and learning",
+        (
+            "Every team member has a personal development plan, reviewed twice a year with "
+            "their manager. Many of our leads started here in junior roles, and we prefer to "
+            "promote from within whenever we can.",
+            "You will get time for internal tech talks, reading groups and conferences, and a "
+            "mentor outside your reporting line from your first week.",
+        ),
+    ),
+)
