@@ -44,6 +44,8 @@ class Board:
         if kind == "hang":
             return Response(0, hang=True)
         mode = kind if kind in ("malformed", "empty", "hostile", "leaky") else "normal"
+        if kind == "hostile" and fault is not None and not fault.surrogates:
+            mode = "hostile-utf8"
         response = self.page(request, client, mode)
         if kind == "slow" and fault is not None:
             response.delay = fault.delay

@@ -71,6 +71,7 @@ class Fault:
     kind: str
     count: int | None = None
     delay: float = 2.0  # seconds, for "slow"
+    surrogates: bool = True  # "hostile": include lone surrogates (they make jobspy raise)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -84,9 +85,13 @@ class Fault:
 
     @classmethod
     def parse(cls, text: str) -> Fault:
-        """ "429", "429:3" (three responses), "slow:1.5" (delay), "slow:1.5:4", "hang"."""
+        """ "429", "429:3" (three responses), "slow:1.5" (delay), "slow:1.5:4", "hang",
+        "hostile:utf8" (no lone surrogates), "hostile:utf8:2"."""
         kind, *args = text.strip().split(":")
         try:
+            if kind == "hostile" and args and args[0] == "utf8":
+                count = int(args[1]) if len(args) > 1 else None
+                return cls(kind, count=count, surrogates=False)
             if kind == "slow":
                 delay = float(args[0]) if args and args[0] else 2.0
                 count = int(args[1]) if len(args) > 1 else None
@@ -99,8 +104,10 @@ class Fault:
 
     def describe(self) -> str:
         times = "until cleared" if self.count is None else f"x{self.count}"
-        delay = f" {self.delay:g}s" if self.kind == "slow" else ""
-        return f"{self.kind}{delay} {times}"
+        detail = f" {self.delay:g}s" if self.kind == "slow" else ""
+        if self.kind == "hostile" and not self.surrogates:
+            detail = " utf8"
+        return f"{self.kind}{detail} {times}"
 
 
 def parse_assignment(text: str) -> tuple[str, Fault]:

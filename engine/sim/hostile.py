@@ -6,7 +6,7 @@ keeping ids and URLs intact so the rows still reach the worker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 NUL = "\x00"
 LONE_SURROGATE = "\ud800"
@@ -14,7 +14,7 @@ ANSI = "\x1b[31m\x1b[1m"
 ANSI_RESET = "\x1b[0m\x1b[2J"
 RICH_MARKUP = "[bold red]"
 EMOJI = "🚀🦄🔥👩‍💻"
-BIG_DESCRIPTION_BYTES = 100 * 1024
+BIG_DESCRIPTION_BYTES = 120 * 1024  # still over 100 KB once jobspy turns it into Markdown
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,26 @@ VARIANTS: tuple[Hostile, ...] = (
 )
 
 
-def variant(position: int) -> Hostile:
-    return VARIANTS[position % len(VARIANTS)]
+def variant(position: int, surrogates: bool = True) -> Hostile:
+    """The hostile fields of the posting at ``position``; without lone surrogates if asked."""
+    chosen = VARIANTS[position % len(VARIANTS)]
+    if surrogates:
+        return chosen
+
+    def clean(value: str | None) -> str | None:
+        return value.replace(LONE_SURROGATE, "\ufffd") if value is not None else None
+
+    return replace(
+        chosen, title=clean(chosen.title), company=clean(chosen.company), city=clean(chosen.city)
+    )
 
 
-def big_description(base_html: str) -> str:
-    """A description of about 100 KB, mixing the hostile strings into repeated real text."""
+def big_description(base_html: str, surrogates: bool = True) -> str:
+    """A description of over 100 KB, mixing the hostile strings into repeated real text."""
+    odd = LONE_SURROGATE if surrogates else "\ufffd"
     filler = (
         f"<p>{EMOJI} {RICH_MARKUP}read this[/bold red] {ANSI}twice{ANSI_RESET} "
-        f"NaN {NUL} null {LONE_SURROGATE} end.</p>"
+        f"NaN {NUL} null {odd} end.</p>"
     )
     parts = [base_html]
     size = len(base_html)

@@ -126,11 +126,15 @@ class IndeedBoard(Board):
         today = self.corpus.today
         items = []
         for position, job in enumerate(jobs, offset):
-            bad = hostile.variant(position) if mode == "hostile" else None
+            bad = (
+                hostile.variant(position, surrogates=mode == "hostile")
+                if mode.startswith("hostile")
+                else None
+            )
             items.append(
                 {
                     "trackingKey": f"{stable_int('tk', job.uid):x}",
-                    "job": self.job_json(job, today, bad),
+                    "job": self.job_json(job, today, bad, surrogates=mode == "hostile"),
                 }
             )
         payload = {
@@ -187,7 +191,13 @@ class IndeedBoard(Board):
             exclude_hybrid=search["exclude_hybrid"],
         )
 
-    def job_json(self, job: Job, today: date, bad: hostile.Hostile | None = None) -> dict[str, Any]:
+    def job_json(
+        self,
+        job: Job,
+        today: date,
+        bad: hostile.Hostile | None = None,
+        surrogates: bool = True,
+    ) -> dict[str, Any]:
         title, company = job.title, job.company
         city = (
             None
@@ -201,7 +211,7 @@ class IndeedBoard(Board):
             company = bad.company if bad.company is not None else company
             city = bad.city if bad.city is not None else city
             if bad.big_description:
-                description = hostile.big_description(description)
+                description = hostile.big_description(description, surrogates)
         attributes = [{"key": JOB_TYPE_KEYS[job.job_type], "label": job.job_type}]
         if job.remote:
             attributes.append({"key": REMOTE_KEY, "label": "Remote"})

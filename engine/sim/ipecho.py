@@ -25,7 +25,7 @@ class IpEchoBoard(Board):
         if mode == "empty":
             return Response(200, b"")
         wants_json = request.query.get("format") == "json"
-        if mode == "hostile":
+        if mode.startswith("hostile"):
             ip = "NaN\x00\x1b[31m[bold red]"
         if mode == "malformed":
             return Response(200, b'{"ip": "' + ip.encode()[:5], "application/json")

@@ -123,12 +123,11 @@ class LinkedInBoard(Board):
         if mode == "empty" or not jobs:
             return Response.html(200, EMPTY_PAGE)
         today = self.corpus.today
-        cards = [
-            self._card(
-                job, position, today, hostile.variant(position) if mode == "hostile" else None
-            )
-            for position, job in enumerate(jobs, start)
-        ]
+        cards = []
+        for position, job in enumerate(jobs, start):
+            hostile_mode = mode.startswith("hostile")
+            bad = hostile.variant(position, mode == "hostile") if hostile_mode else None
+            cards.append(self._card(job, position, today, bad))
         if mode == "malformed":
             return Response.html(200, self._malformed(cards))
         return Response.html(200, "\n".join(cards))
@@ -199,14 +198,15 @@ class LinkedInBoard(Board):
             )
         if mode == "empty":
             return Response.html(200, "<!DOCTYPE html><html><body></body></html>")
-        bad = hostile.variant(job.index) if mode == "hostile" else None
+        surrogates = mode == "hostile"
+        bad = hostile.variant(job.index, surrogates) if mode.startswith("hostile") else None
         description = self.corpus.description_html(job)
         title, company = job.title, job.company
         if bad:
             title = bad.title if bad.title is not None else title
             company = bad.company if bad.company is not None else company
             description = (
-                hostile.big_description(description)
+                hostile.big_description(description, surrogates)
                 if bad.big_description
                 else (f"<p>{title} at {company}</p>{description}")
             )

@@ -227,6 +227,7 @@ class ProxyServer:
                         kind=str(spec["kind"]),
                         count=None if spec.get("count") is None else int(spec["count"]),
                         delay=float(spec.get("delay", 2.0)),
+                        surrogates=bool(spec.get("surrogates", True)),
                     )
                     self.faults.set(str(spec["board"]), fault)
                 except (ValueError, KeyError, TypeError) as e:
