@@ -1,0 +1,235 @@
+"""Nodes: deploy, list, look up, and the requests people make (start, stop, kill, restart, rm).
+
+The database is the API: these functions only write rows. A trigger (sql/0003_nodes.sql) sends
+NOTIFY so the supervisor that owns the node, and the node's worker for stops, react within a
+second. ``change_state`` is the one function that changes ``nodes.status``: it locks the row,
+checks the transition against ``engine.states``, writes the row and an event in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from engine.errors import UserError
+from engine.events import log_event_now
+from engine.queries import q
+from engine.spec import NodeSpec
+from engine.states import Desired, NodeStatus, check_transition
+
+# Columns change_state may write besides status (values always go as parameters).
+_STATE_FIELDS = frozenset(
+    {
+        "pid",
+        "proc_started_at",
+        "host_id",
+        "heartbeat_at",
+        "started_at",
+        "stopped_at",
+        "restarts",
+        "fast_crashes",
+        "next_start_at",
+        "last_exit",
+        "last_error",
+        "stop_requested",
+        "kill_requested",
+        "current_location",
+        "current_site",
+        "locations_done",
+        "locations_total",
+        "rss_bytes",
+    }
+)
+# Field values that mean "the database clock, now".
+NOW = object()
+
+
+class UnknownNode(UserError):
+    pass
+
+
+def deploy(db: Any, spec: NodeSpec, *, start: bool = True) -> int:
+    """Insert a node (desired=running unless ``start=False``); returns its id."""
+    with db.connection() as conn:
+        try:
+            row = conn.execute(
+                q("insert_node"),
+                {
+                    "name": spec.name,
+                    "spec": json.dumps(spec.stored_dict(), allow_nan=False),
+                    "desired": Desired.RUNNING if start else Desired.STOPPED,
+                    "locations_total": len(spec.locations),
+                },
+            ).fetchone()
+        except psycopg.errors.UniqueViolation:
+            raise UserError(
+                f"a node named {spec.name!r} already exists; choose another name "
+                "or remove it first (jobfleet rm)"
+            ) from None
+        assert row is not None
+        node_id = int(row["id"])
+        log_event_now(
+            conn,
+            "info",
+            "deployed",
+            f"node {spec.name} deployed" + ("" if start else " (not started)"),
+            node_id=node_id,
+            spec=spec.display_dict(),
+        )
+    return node_id
+
+
+def _row_out(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    age = out.get("heartbeat_age_s")
+    out["heartbeat_age_s"] = None if age is None else round(float(age), 3)
+    return out
+
+
+def list_nodes(db: Any) -> list[dict[str, Any]]:
+    with db.connection() as conn:
+        return [_row_out(r) for r in conn.execute(q("list_nodes")).fetchall()]
+
+
+def get_node(db: Any, ref: str | int) -> dict[str, Any]:
+    """A node by id or by name; UnknownNode (a UserError) if there is none."""
+    with db.connection() as conn:
+        node_id: int | None
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+            node_id = int(ref)
+        else:
+            found = conn.execute(q("get_node_by_name"), {"name": str(ref)}).fetchone()
+            node_id = int(found["id"]) if found else None
+        row = (
+            conn.execute(q("get_node_by_id"), {"id": node_id}).fetchone()
+            if node_id is not None
+            else None
+        )
+    if row is None:
+        raise UnknownNode(f"no node {str(ref)[:100]!r} (see jobfleet nodes)")
+    return _row_out(row)
+
+
+def _request(db: Any, query: str, node_id: int, event: str, message: str) -> str:
+    with db.connection() as conn:
+        row = conn.execute(q(query), {"id": node_id}).fetchone()
+        if row is None:
+            raise UnknownNode(f"no node with id {node_id}")
+        status = str(row["status"])
+        if query == "request_start" and status == NodeStatus.FATAL:
+            # A person acted: the node leaves FATAL and the supervisor may start it again.
+            change_state(conn, node_id, NodeStatus.STOPPED, reason="start requested after fatal")
+        log_event_now(conn, "info", event, message, node_id=node_id)
+    return status
+
+
+def request_start(db: Any, node_id: int) -> None:
+    _request(db, "request_start", node_id, "start_requested", "start requested")
+
+
+def request_stop(db: Any, node_id: int) -> None:
+    _request(db, "request_stop", node_id, "stop_requested", "stop requested")
+
+
+def request_kill(db: Any, node_id: int) -> None:
+    _request(db, "request_kill", node_id, "kill_requested", "kill requested")
+
+
+def request_restart(db: Any, node_id: int) -> None:
+    _request(db, "request_restart", node_id, "restart_requested", "restart requested")
+
+
+def delete_node(db: Any, node_id: int) -> None:
+    """Remove a node and its logs. Refused while a worker may still run (stop or kill it first)."""
+    with db.connection() as conn:
+        row = conn.execute(q("delete_node"), {"id": node_id}).fetchone()
+        if row is None:
+            exists = conn.execute(q("get_node_by_id"), {"id": node_id}).fetchone()
+            if exists is None:
+                raise UnknownNode(f"no node with id {node_id}")
+            raise UserError(
+                f"node {exists['name']} is {exists['status']}; stop or kill it before removing it"
+            )
+
+
+def change_state(
+    conn: psycopg.Connection[Any],
+    node_id: int,
+    new: NodeStatus | str,
+    *,
+    reason: str | None = None,
+    level: str = "info",
+    host_id: int | None = None,
+    expect: set[NodeStatus] | frozenset[NodeStatus] | None = None,
+    **fields: Any,
+) -> NodeStatus:
+    """THE way to change a node's status. Locks the row, checks the transition (TransitionError
+    if impossible), writes status plus ``fields`` and a ``status`` event, in ``conn``'s
+    transaction. Returns the previous status. ``fields`` values may be ``NOW`` (database clock).
+    ``expect`` optionally narrows the allowed sources (a compare-and-set against races)."""
+    from engine.states import TransitionError
+
+    unknown = set(fields) - _STATE_FIELDS
+    if unknown:
+        raise ValueError(f"change_state cannot write {sorted(unknown)}")
+    row = conn.execute(q("lock_node_status"), {"id": node_id}).fetchone()
+    if row is None:
+        raise UnknownNode(f"no node with id {node_id}")
+    current = NodeStatus(row["status"])
+    if expect is not None and current not in expect:
+        raise TransitionError(
+            f"node {node_id} is {current}, expected one of {', '.join(sorted(expect))}"
+        )
+    target = check_transition(current, new)
+    assignments = [
+        sql.SQL("status = {}::node_status").format(sql.Placeholder("status")),
+        sql.SQL("status_changed_at = now()"),
+        sql.SQL("updated_at = now()"),
+    ]
+    params: dict[str, Any] = {"status": target.value, "id": node_id}
+    for name, value in sorted(fields.items()):
+        if value is NOW:
+            assignments.append(sql.SQL("{} = now()").format(sql.Identifier(name)))
+        else:
+            assignments.append(
+                sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name))
+            )
+            params[name] = value
+    conn.execute(
+        sql.SQL("UPDATE nodes SET {} WHERE id = {}").format(
+            sql.SQL(", ").join(assignments), sql.Placeholder("id")
+        ),
+        params,
+    )
+    message = f"{current} → {target}" + (f": {reason}" if reason else "")
+    log_event_now(
+        conn,
+        level,
+        "status",
+        message,
+        node_id=node_id,
+        host_id=host_id,
+        old=current.value,
+        new=target.value,
+        **({"reason": reason} if reason else {}),
+    )
+    return current
+
+
+def jobs_per_hour(db: Any, node_ids: list[int], hours: int = 24) -> dict[int, list[int]]:
+    """New jobs per hour for each node over the last ``hours`` hours, oldest first."""
+    result = {node_id: [0] * hours for node_id in node_ids}
+    if not node_ids:
+        return result
+    with contextlib.ExitStack() as stack:
+        conn = stack.enter_context(db.connection())
+        rows = conn.execute(q("jobs_per_hour"), {"node_ids": node_ids, "hours": hours}).fetchall()
+    for row in rows:
+        ago = int(row["hours_ago"])
+        if 0 <= ago < hours and row["node_id"] in result:
+            result[row["node_id"]][hours - 1 - ago] += int(row["new_jobs"] or 0)
+    return result

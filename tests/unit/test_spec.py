@@ -1,0 +1,125 @@
+import pytest
+
+from engine.spec import (
+    NodeSpec,
+    SpecError,
+    load_stored_spec,
+    parse_spec,
+    proxy_env_refs,
+    site_choices,
+)
+
+BASE = {"name": "berlin-py", "search_term": "python developer", "country": "DE"}
+
+
+def spec(**over):
+    return parse_spec({**BASE, **over})
+
+
+def test_sites_come_from_jobspy_without_pandas():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from engine.spec import site_choices; print(site_choices());"
+            "print('pandas' in sys.modules, 'jobspy' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert "linkedin" in out[0] and "indeed" in out[0]
+    assert out[1] == "False False"
+
+
+def test_site_choices_match_jobspy_enum():
+    from jobspy.model import Site
+
+    assert site_choices() == [s.value for s in Site]
+
+
+def test_country_name_resolved_and_locations_filled():
+    s = parse_spec({**BASE, "country": "Germany"})
+    assert s.country == "DE"
+    assert len(s.locations) >= 3
+    assert "Berlin" in s.locations[0]
+
+
+def test_explicit_locations_kept_and_deduplicated():
+    s = spec(locations=["Berlin", "berlin", " Hamburg "])
+    assert s.locations == ["Berlin", "Hamburg"]
+
+
+def test_sites_accept_comma_string():
+    assert spec(sites="indeed, linkedin").sites == ["indeed", "linkedin"]
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [
+        ({"country": "Atlantis"}, "country"),
+        ({"sites": ["myspace"]}, "sites"),
+        ({"sites": []}, "sites"),
+        ({"results_wanted": 0}, "results_wanted"),
+        ({"hours_old": -1}, "hours_old"),
+        ({"delay_min": 10, "delay_max": 5}, "delay_max"),
+        ({"max_cycles": 0}, "max_cycles"),
+        ({"memory_limit_mb": 1}, "memory_limit_mb"),
+        ({"name": "12"}, "name"),
+        ({"name": "a/b"}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"search_term": "a\x00b"}, "search_term"),
+        ({"search_term": "a\x1b[31mred"}, "search_term"),
+        ({"search_term": "x" * 10_000}, "search_term"),
+        ({"locations": ["ok", "bad\x00"]}, "locations"),
+        ({"ca_cert": "/nonexistent/ca.pem"}, "ca_cert"),
+        ({"proxies": ["ftp://h:1"]}, "proxies"),
+        ({"proxies": ["http://h"]}, "proxies"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_specs_name_the_field(over, field):
+    with pytest.raises(SpecError) as info:
+        spec(**over)
+    assert f"{field}:" in str(info.value)
+
+
+def test_missing_required_field():
+    with pytest.raises(SpecError, match="search_term: is required"):
+        parse_spec({"name": "x", "country": "DE"})
+
+
+def test_literal_proxy_password_refused_without_echoing_it():
+    with pytest.raises(SpecError) as info:
+        spec(proxies=["http://bob:hunter2secret@proxy.example:8080"])
+    message = str(info.value)
+    assert "hunter2secret" not in message
+    assert "${" in message and "proxies" in message
+
+
+def test_env_ref_proxies_accepted_and_shown_as_references():
+    s = spec(proxies=["http://bob:${PROXY_PASS}@127.0.0.1:3128", "http://127.0.0.1:3129"])
+    assert proxy_env_refs(s) == ["PROXY_PASS"]
+    shown = s.display_dict()["proxies"]
+    assert shown[0] == "http://bob:${PROXY_PASS}@127.0.0.1:3128"
+
+
+def test_stored_spec_roundtrip_skips_gazetteer():
+    s = spec(locations=["Berlin"])
+    again = load_stored_spec(s.stored_dict())
+    assert again == s
+
+
+def test_not_a_mapping():
+    with pytest.raises(SpecError):
+        parse_spec(["nope"])  # type: ignore[arg-type]
+
+
+def test_spec_is_frozen():
+    s = spec(locations=["Berlin"])
+    with pytest.raises(Exception):  # noqa: B017 - pydantic raises ValidationError on frozen models
+        s.name = "other"  # type: ignore[misc]
+    assert isinstance(s, NodeSpec)
