@@ -114,7 +114,16 @@ class IndeedBoard(Board):
             offset = decoded
         key = (country, search["what"], search["where"], search["hours"], search["types"])
         cycle = self.cycle(key, first_page=search["cursor"] is None)
-        results = self.results(country, search, cycle)
+        results = self.results(
+            country,
+            what=search["what"],
+            where=search["where"],
+            hours=search["hours"],
+            types=search["types"],
+            remote_only=search["remote_only"],
+            exclude_hybrid=search["exclude_hybrid"],
+            cycle=cycle,
+        )
         limit = min(max(1, search["limit"]), 100)
         jobs = [] if mode == "empty" else results[offset : offset + limit]
         end = offset + limit
@@ -175,20 +184,30 @@ class IndeedBoard(Board):
             "exclude_hybrid": exclude_hybrid,
         }
 
-    def results(self, country: str, search: dict[str, Any], cycle: int = 0) -> list[Job]:
+    def results(
+        self,
+        country: str,
+        what: str | None = None,
+        where: str | None = None,
+        hours: int | None = None,
+        types: tuple[str, ...] = (),
+        remote_only: bool = False,
+        exclude_hybrid: bool = False,
+        cycle: int = 0,
+    ) -> list[Job]:
         """The ranked results of a search in one country (before pagination)."""
-        place = places.resolve(search["where"], default_country=country)
+        place = places.resolve(where, default_country=country)
         if not place.countries:
             place = places.Place(countries=(country,), remote=place.remote)
         return self.corpus.search(
             "indeed",
-            search["what"],
+            what,
             place,
             cycle=cycle,
-            hours_old=search["hours"],
-            job_types=search["types"],
-            remote_only=search["remote_only"],
-            exclude_hybrid=search["exclude_hybrid"],
+            hours_old=hours,
+            job_types=types,
+            remote_only=remote_only,
+            exclude_hybrid=exclude_hybrid,
         )
 
     def job_json(

@@ -87,7 +87,7 @@ class LinkedInBoard(Board):
     # -- search -------------------------------------------------------------------------------
 
     def results(self, query: dict[str, str], cycle: int = 0) -> list[Job]:
-        """The ranked results of a search, as the pages list them (before pagination)."""
+        """The ranked results of a search (the page's query parameters), before pagination."""
         hours_old = None
         tpr = query.get("f_TPR", "")
         if tpr.startswith("r") and tpr[1:].isdigit():

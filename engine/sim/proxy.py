@@ -228,6 +228,7 @@ class ProxyServer:
                         count=None if spec.get("count") is None else int(spec["count"]),
                         delay=float(spec.get("delay", 2.0)),
                         surrogates=bool(spec.get("surrogates", True)),
+                        after=int(spec.get("after", 0)),
                     )
                     self.faults.set(str(spec["board"]), fault)
                 except (ValueError, KeyError, TypeError) as e:
