@@ -69,7 +69,7 @@ class Salary:
     on_linkedin: bool  # LinkedIn shows pay only for some postings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per posting: identity is equality
 class Job:
     seed: int
     pool_no: int
