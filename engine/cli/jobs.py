@@ -1,7 +1,277 @@
-"""Placeholder: the commands of this group are being built."""
+"""``jobfleet jobs search|show|stats|import`` and ``jobfleet export``: the stored postings.
+
+Every command goes through the same engine functions as the TUI (``engine.store``). Progress bars
+go to stderr, so ``--json`` output and redirected exports stay clean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from engine.cli import CliState, common_options, pass_state
+from engine.cli.output import info, print_json, print_table, stderr
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _filter_options(func: F) -> F:
+    """The filters shared by ``jobs search`` and ``export``."""
+    options = [
+        click.option("--country", metavar="CC", help="ISO country code or name (US, Germany)."),
+        click.option("--region", metavar="CODE", help="Region code without the country (NY, BY)."),
+        click.option("--city", help="City name (case-insensitive)."),
+        click.option("--site", help="Job board (linkedin, indeed, ...)."),
+        click.option("--remote", is_flag=True, default=None, help="Remote postings only."),
+        click.option(
+            "--days",
+            type=click.IntRange(min=0),
+            help="Posted (or first seen) within this many days.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _query(text: str | None, filters: dict[str, Any], limit: int = 50, offset: int = 0) -> Any:
+    from engine.store import JobQuery
+
+    return JobQuery(
+        text=text,
+        country=filters.get("country"),
+        region=filters.get("region"),
+        city=filters.get("city"),
+        site=filters.get("site"),
+        remote=filters.get("remote"),
+        days=filters.get("days"),
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _place(row: dict[str, Any]) -> str:
+    parts = [row.get("city"), row.get("region"), row.get("country")]
+    text = ", ".join(p for p in parts if p)
+    if row.get("is_remote"):
+        text = f"remote ({text})" if text else "remote"
+    return text
+
+
+@contextmanager
+def _progress_bar(
+    description: str, *, in_bytes: bool
+) -> Iterator[Callable[[int, int | None], None]]:
+    """A rich progress bar on stderr, as a ``progress(done, total)`` callback."""
+    count_column = DownloadColumn() if in_bytes else MofNCompleteColumn()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        count_column,
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+JSON_FIELDS = (
+    "id",
+    "job_url",
+    "title",
+    "company",
+    "city",
+    "region",
+    "country",
+    "is_remote",
+    "date_posted",
+    "site",
+    "job_type",
+    "salary_min",
+    "salary_max",
+    "salary_currency",
+    "salary_interval",
+    "first_seen_at",
+)
 
 
 def register(cli: click.Group) -> None:
-    return None
+    @cli.group("jobs")
+    def jobs_group() -> None:
+        """The stored postings: search, show, stats, import."""
+
+    @jobs_group.command("search")
+    @common_options
+    @click.argument("text", required=False)
+    @_filter_options
+    @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+    @click.option("--offset", type=click.IntRange(min=0), default=0, hidden=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+    @pass_state
+    def search(
+        state: CliState,
+        text: str | None,
+        limit: int,
+        offset: int,
+        as_json: bool,
+        **filters: Any,
+    ) -> None:
+        """Full-text search, newest first.
+
+        TEXT uses web-search syntax: words must all appear, "quoted phrase", OR, -word.
+        Example: jobfleet jobs search "rust backend" --country US --days 7
+        """
+        from engine.store import search_jobs
+
+        rows = search_jobs(state.db(), _query(text, filters, limit, offset))
+        if as_json:
+            print_json([{k: row.get(k) for k in JSON_FIELDS} for row in rows])
+            return
+        if not rows:
+            info("no postings match")
+            return
+        table = [
+            {
+                "id": row["id"],
+                "posted": row.get("date_posted") or row.get("posted_or_seen"),
+                "title": row.get("title"),
+                "company": row.get("company"),
+                "where": _place(row),
+                "site": row.get("site"),
+                "url": row.get("job_url"),
+            }
+            for row in rows
+        ]
+        print_table(table, ["id", "posted", "title", "company", "where", "site", "url"])
+
+    @jobs_group.command("show")
+    @common_options
+    @click.argument("job_id", type=int)
+    @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+    @pass_state
+    def show(state: CliState, job_id: int, as_json: bool) -> None:
+        """One posting with its description."""
+        from engine.errors import UserError
+        from engine.store import get_job
+
+        row = get_job(state.db(), job_id)
+        if row is None:
+            raise UserError(f"no posting with id {job_id}")
+        if as_json:
+            print_json(row)
+            return
+        fields = [k for k in row if k not in ("description", "extra")]
+        print_table([{"field": k, "value": row[k]} for k in fields], ["field", "value"])
+        if row.get("description"):
+            from rich.text import Text
+
+            from engine.cli.output import stdout
+
+            stdout.print()
+            stdout.print(Text(row["description"]))
+
+    @jobs_group.command("stats")
+    @common_options
+    @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+    @pass_state
+    def stats(state: CliState, as_json: bool) -> None:
+        """How many postings: in total, today, by site, by country, by day."""
+        from engine.store import job_stats
+
+        report = job_stats(state.db())
+        if as_json:
+            print_json(report)
+            return
+        print_table(
+            [
+                {"what": "total", "postings": report["total"]},
+                {"what": "today", "postings": report["today"]},
+            ],
+            ["what", "postings"],
+        )
+        for title, key, label in (
+            ("by site", "by_site", "site"),
+            ("by country", "by_country", "country"),
+            ("new per day (30 days)", "by_day", "day"),
+        ):
+            rows = [{label: k or "?", "postings": v} for k, v in report[key].items()]
+            if rows:
+                print_table(rows, [label, "postings"], title=title)
+
+    @jobs_group.command("import")
+    @common_options
+    @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+    @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+    @pass_state
+    def import_cmd(state: CliState, file: Path, quiet: bool) -> None:
+        """Import postings from a CSV written by python-jobspy, or from JSONL.
+
+        Rows go through the same cleaning and de-duplication as scraped ones.
+        """
+        from engine.store import import_file
+
+        db = state.db()
+        if quiet:
+            result = import_file(db, file)
+        else:
+            with _progress_bar(f"importing {file.name}", in_bytes=True) as progress:
+                result = import_file(db, file, progress=progress)
+        info(
+            f"imported {file.name}: {result.found} postings, {result.new} new, "
+            f"{result.known} already known, {result.skipped} rows skipped"
+        )
+
+    @cli.command("export")
+    @common_options
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["csv", "jsonl", "parquet"]),
+        required=True,
+        help="File format.",
+    )
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path, dir_okay=False),
+        required=True,
+        help="File to write (replaced when complete).",
+    )
+    @click.option("--text", help="Full-text filter, as in `jobs search`.")
+    @_filter_options
+    @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+    @pass_state
+    def export(
+        state: CliState, fmt: str, out: Path, text: str | None, quiet: bool, **filters: Any
+    ) -> None:
+        """Export postings (streamed: memory stays flat over millions of rows)."""
+        from engine.store import export_jobs
+
+        db = state.db()
+        query = _query(text, filters)
+        if quiet:
+            written = export_jobs(db, query, fmt, out)
+        else:
+            with _progress_bar(f"exporting to {out.name}", in_bytes=False) as progress:
+                written = export_jobs(db, query, fmt, out, progress=progress)
+        info(f"wrote {written} postings to {out}")

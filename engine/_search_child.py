@@ -1,0 +1,99 @@
+"""The child side of ``engine.search``: ``python -m engine._search_child`` runs one search.
+
+It reads the request (JSON) from stdin, scrapes each site in its own thread with
+``jobspy.scrape_jobs``, cleans every row with ``engine.normalize.clean_record``, and appends one
+JSON line per finished site to the result file named in the request: ``{"site", "outcome",
+"error", "records"}``. Lines are written whole and flushed, so a parent that kills this process at
+its deadline still reads every site that finished. The process exits when every site is done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import warnings
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _scrape_site(site: str, req: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """jobspy's rows for one site and its error string (jobspy never raises for a board)."""
+    import jobspy
+
+    from engine.places import indeed_country_name
+
+    country_indeed = indeed_country_name(req["country"]) or "usa"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = jobspy.scrape_jobs(
+            site_name=[site],
+            search_term=req["search_term"],
+            location=req.get("location") or None,
+            country_indeed=country_indeed,
+            results_wanted=req["results_wanted"],
+            hours_old=req.get("hours_old"),
+            proxies=req.get("proxies") or None,
+            ca_cert=req.get("ca_cert") or None,
+            description_format="markdown",
+            fetch_description=True,
+            verbose=0,
+        )
+    errors = df.attrs.get("errors") or {}
+    rows = df.to_dict("records")
+    return rows, errors.get(site)
+
+
+def _clean(rows: list[dict[str, Any]], req: dict[str, Any]) -> list[dict[str, Any]]:
+    from engine.normalize import clean_record, record_to_dict
+
+    today = datetime.now(UTC).date()
+    records = []
+    for raw in rows:
+        record = clean_record(
+            raw,
+            today=today,
+            country_hint=req["country"],
+            search_term=req["search_term"],
+            node_id=req.get("node_id"),
+        )
+        if record is not None:
+            records.append(record_to_dict(record))
+    return records
+
+
+def main() -> int:
+    req = json.loads(sys.stdin.buffer.read())
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    from engine.search import classify
+
+    lock = threading.Lock()
+    out = open(req["out"], "a", encoding="utf-8")  # noqa: SIM115
+
+    def one(site: str) -> None:
+        try:
+            rows, error = _scrape_site(site, req)
+            records = _clean(rows, req)
+            line = {"site": site, "outcome": classify(error), "error": error, "records": records}
+            text = json.dumps(line, ensure_ascii=False, allow_nan=False, default=str)
+        except Exception as exc:  # a bug or bad input: report it for this site, keep the others
+            message = f"{exc.__class__.__name__}: {exc}"
+            line = {"site": site, "outcome": "error", "error": message, "records": []}
+            text = json.dumps(line, ensure_ascii=False, default=str)
+        text += "\n"
+        with lock:
+            out.write(text)
+            out.flush()
+
+    threads = [threading.Thread(target=one, args=(s,), daemon=True) for s in req["sites"]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
