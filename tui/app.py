@@ -1,0 +1,322 @@
+"""The jobfleet terminal control plane.
+
+On start the app connects in a thread worker (the embedded Postgres may take a second to boot),
+then either embeds a supervisor, when no other process holds this host's supervisor lock, or
+attaches to the one that does and acts through the database like the CLI. The dashboard is fed by
+one poll at a time: each completed poll schedules the next (``set_timer``), so a slow database
+slows the refresh rate instead of piling up queries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from engine.errors import UserError
+from engine.redact import mask_text
+from engine.settings import Settings
+from engine.states import PROCESS_STATES
+from tui.commands import FleetCommands
+from tui.data import FleetData, FleetSnapshot
+from tui.messages import ActionDone, Connected, FleetPolled, RefreshRequested, ShutdownDone
+from tui.screens.dashboard import DashboardScreen
+from tui.text import clean
+from tui.widgets.fleet_header import HeaderInfo
+
+log = logging.getLogger(__name__)
+
+NODE_ACTIONS = ("start", "stop", "kill", "restart", "delete")
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a notification: the user's own errors as they are, others with their type."""
+    text = clean(mask_text(str(exc)), max_len=300)
+    if isinstance(exc, UserError):
+        return text
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+
+class JobfleetApp(App[None]):
+    """Node cards, deploy form, live logs and the jobs browser over one jobfleet database."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "jobfleet"
+    COMMANDS = App.COMMANDS | {FleetCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            tooltip="Quit; asks whether to leave running workers for adoption or stop them",
+            priority=True,
+        ),
+        Binding("f1", "help", "Help", tooltip="List every key"),
+        Binding("question_mark", "help", "Help", show=False),
+    ]
+
+    header_info: reactive[HeaderInfo] = reactive(HeaderInfo)
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Any = None,
+        demo: bool = False,
+        supervise: bool = True,
+        clock: Callable[[], datetime] | None = None,
+        poll_interval: float = 1.0,
+    ) -> None:
+        """``db``: an open Database to use (else one is opened off the UI thread).
+        ``supervise=False`` never embeds a supervisor (tests, snapshots, benchmarks).
+        ``clock`` fixes "now" for ages and uptimes (deterministic snapshots)."""
+        super().__init__()
+        self.settings = settings
+        self.db: Any = db
+        self._owns_db = db is None
+        self.demo = demo
+        self.supervise = supervise
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.supervisor: Any = None
+        self.holder: dict[str, Any] | None = None
+        self.data: FleetData | None = None
+        self.snapshot: FleetSnapshot | None = None
+        self.polls = 0
+        self._poll_timer: Timer | None = None
+        self._poll_running = False
+        self._poll_again = False
+        self._shutting_down = False
+        self.dashboard = DashboardScreen()
+        self.header_info = HeaderInfo(host=settings.host_name, demo=demo)
+
+    def get_default_screen(self) -> DashboardScreen:
+        return self.dashboard
+
+    def say(self, text: str, *, severity: str = "information", timeout: float = 4) -> None:
+        """Notify without markup: messages often quote text from the outside world."""
+        self.notify(text, severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
+
+    # --- startup ---
+
+    def on_mount(self) -> None:
+        self._connect()
+
+    @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
+    def _connect(self) -> None:
+        from engine.db import open_database
+
+        db = self.db if self.db is not None else open_database(self.settings)
+        holder = None
+        supervisor = None
+        if self.supervise:
+            from engine.supervisor import Supervisor, supervisor_holder
+
+            holder = supervisor_holder(db, self.settings.host_name)
+            if holder is None:
+                # Adopting and spawning workers takes a while: it runs here, not on the UI thread.
+                supervisor = Supervisor(self.settings, db)
+                supervisor.start()
+        self.post_message(Connected(db, supervisor, holder))
+
+    def on_connected(self, message: Connected) -> None:
+        self.db = message.db
+        self.supervisor = message.supervisor
+        self.holder = message.holder
+        self.data = FleetData(self.db, now=self.clock)
+        if self.supervisor is not None:
+            mode = "embedded"
+        elif self.holder is not None:
+            mode = "attached"
+        else:
+            mode = "unsupervised"
+        holder = ""
+        if self.holder:
+            holder = f"{self.holder.get('hostname') or self.settings.host_name}"
+            if self.holder.get("pid"):
+                holder += f" pid {self.holder['pid']}"
+        self.header_info = HeaderInfo(
+            mode=mode,
+            host=self.settings.host_name,
+            database=self.db.masked_url,
+            holder=holder,
+            demo=self.demo,
+        )
+        self._schedule_poll(0)
+
+    # --- polling ---
+
+    def _schedule_poll(self, delay: float) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        # Timer(0) divides by its interval: a tiny delay means "as soon as possible".
+        self._poll_timer = self.set_timer(max(delay, 0.01), self._start_poll)
+
+    def _start_poll(self) -> None:
+        if self.data is None or self._shutting_down:
+            return
+        if self._poll_running:
+            self._poll_again = True
+            return
+        self._poll_running = True
+        self._poll_again = False
+        self._poll(self.data)
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def _poll(self, data: FleetData) -> None:
+        self.post_message(FleetPolled(data.poll()))
+
+    async def on_fleet_polled(self, message: FleetPolled) -> None:
+        snap = message.snapshot
+        self.snapshot = snap
+        self.polls += 1
+        info = self.header_info
+        self.header_info = HeaderInfo(
+            mode=info.mode,
+            host=info.host,
+            database=info.database,
+            holder=info.holder,
+            demo=info.demo,
+            nodes_by_status=snap.totals.nodes_by_status,
+            jobs_today=snap.totals.jobs_today,
+            jobs_total=snap.totals.jobs_total,
+            jobs_total_estimated=snap.totals.jobs_total_estimated,
+        )
+        await self.dashboard.apply_snapshot(snap)
+        self._poll_running = False
+        self._schedule_poll(0 if self._poll_again else self.poll_interval)
+
+    def request_refresh(self) -> None:
+        self.post_message(RefreshRequested())
+
+    def on_refresh_requested(self, _: RefreshRequested) -> None:
+        if self._poll_running:
+            self._poll_again = True
+        else:
+            self._schedule_poll(0)
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """The one place where failed workers are reported (and polling resumes)."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        assert error is not None
+        log.debug("worker %s failed", worker.name, exc_info=error)
+        if worker.group == "poll":
+            self._poll_running = False
+            if self.header_info.mode != "offline":
+                self.say(f"Refresh failed: {describe_error(error)}", severity="error")
+            self._schedule_poll(max(3.0, self.poll_interval))
+        elif worker.group == "startup":
+            self.header_info = HeaderInfo(
+                mode="offline", host=self.settings.host_name, demo=self.demo
+            )
+            self.say(f"Cannot start: {describe_error(error)}", severity="error", timeout=10)
+            self.set_timer(5, self._connect)
+        elif worker.group == "shutdown":
+            self.say(f"Shutdown failed: {describe_error(error)}", severity="error")
+            self.exit()
+        else:
+            self.say(describe_error(error), severity="error")
+
+    # --- node actions ---
+
+    def node_action(self, action: str, node_id: int, name: str) -> None:
+        if action not in NODE_ACTIONS or self.db is None:
+            return
+        self._node_action(self.db, action, node_id, clean(name))
+
+    @work(thread=True, group="node-action", exit_on_error=False)
+    def _node_action(self, db: Any, action: str, node_id: int, name: str) -> None:
+        from engine import nodes
+
+        calls = {
+            "start": nodes.request_start,
+            "stop": nodes.request_stop,
+            "kill": nodes.request_kill,
+            "restart": nodes.request_restart,
+            "delete": nodes.delete_node,
+        }
+        calls[action](db, node_id)
+        done = "deleted" if action == "delete" else f"{action} requested"
+        self.post_message(ActionDone(f"{name}: {done}", node_id))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.say(message.text)
+        self.request_refresh()
+
+    # --- help and quit ---
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def running_workers(self) -> int:
+        if self.snapshot is None:
+            return 0
+        return sum(1 for n in self.snapshot.nodes if n.get("status") in PROCESS_STATES)
+
+    async def action_quit(self) -> None:
+        if self._shutting_down:
+            return
+        running = self.running_workers()
+        if self.supervisor is None or running == 0:
+            await self._begin_shutdown(stop_workers=False)
+            return
+        from tui.screens.quit import QuitScreen
+
+        def chosen(choice: str | None) -> None:
+            if choice in ("leave", "stop"):
+                self.run_worker(self._begin_shutdown(stop_workers=choice == "stop"))
+
+        self.push_screen(QuitScreen(running), chosen)
+
+    async def _begin_shutdown(self, *, stop_workers: bool) -> None:
+        self._shutting_down = True
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        if self.supervisor is None:
+            self.exit()
+            return
+        if stop_workers:
+            self.say("Stopping workers…", timeout=30)
+        self._stop_supervisor(stop_workers)
+
+    @work(thread=True, exclusive=True, group="shutdown", exit_on_error=False)
+    def _stop_supervisor(self, stop_workers: bool) -> None:
+        supervisor, self.supervisor = self.supervisor, None
+        if supervisor is not None:
+            supervisor.shutdown(stop_workers=stop_workers)
+        self.post_message(ShutdownDone())
+
+    def on_shutdown_done(self, _: ShutdownDone) -> None:
+        self.exit()
+
+    def close_resources(self) -> None:
+        """After the app has exited: leave workers for adoption, close what we opened."""
+        supervisor, self.supervisor = self.supervisor, None
+        if supervisor is not None:
+            supervisor.shutdown(stop_workers=False)
+        if self._owns_db and self.db is not None:
+            self.db.close()
+
+
+def run_app(settings: Settings, *, demo: bool = False) -> None:
+    """Run the control plane in this terminal until the user quits."""
+    app = JobfleetApp(settings, demo=demo)
+    try:
+        app.run()
+    finally:
+        app.close_resources()

@@ -1,0 +1,121 @@
+"""What the TUI reads from the database, in one place, off the UI thread.
+
+Every method here blocks (it talks to Postgres) and is called only from thread workers. Node
+rows, sparklines, logs and jobs come from the engine modules that own them; this module only
+adds the header totals (``sql/queries/tui.sql``) and keeps count of the load the dashboard puts on
+the database, which ``bench/bench_tui.py`` reports.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from engine.db import Database
+from engine.queries import q
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Totals:
+    db_now: datetime | None = None
+    nodes_by_status: dict[str, int] = field(default_factory=dict)
+    jobs_today: int = 0
+    jobs_total: int = 0
+    jobs_total_estimated: bool = False
+
+
+@dataclass(frozen=True)
+class FleetSnapshot:
+    """One poll of the dashboard: node rows (engine.nodes.list_nodes), totals, sparklines."""
+
+    nodes: list[dict[str, Any]]
+    totals: Totals
+    sparks: dict[int, list[int]]
+    # When the numbers were true, by the database clock (ages are computed against it).
+    now: datetime | None
+
+
+@dataclass
+class LoadCounter:
+    """Calls and wall time spent in database calls by the dashboard's polls."""
+
+    calls: int = 0
+    seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def measure(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            with self.lock:
+                self.calls += 1
+                self.seconds += elapsed
+
+    def reset(self) -> tuple[int, float]:
+        with self.lock:
+            result = (self.calls, self.seconds)
+            self.calls, self.seconds = 0, 0.0
+            return result
+
+
+class FleetData:
+    """Blocking reads for the dashboard; one instance per app."""
+
+    # Sparklines change slowly (hourly buckets): refreshing them on every 1 s poll would be
+    # the dashboard's heaviest query for no visible gain.
+    SPARK_EVERY_S = 30.0
+
+    def __init__(self, db: Database, *, now: Callable[[], datetime] | None = None) -> None:
+        self.db = db
+        self.load = LoadCounter()
+        self._fixed_now = now
+        self._sparks: dict[int, list[int]] = {}
+        self._sparks_at = 0.0
+
+    def _timed(self, fn: Callable[[], T]) -> T:
+        with self.load.measure():
+            return fn()
+
+    def totals(self) -> Totals:
+        def run() -> Totals:
+            with self.db.connection() as conn:
+                row = conn.execute(q("tui_totals")).fetchone()
+            assert row is not None
+            return Totals(
+                db_now=row["db_now"],
+                nodes_by_status={str(k): int(v) for k, v in (row["nodes_by_status"] or {}).items()},
+                jobs_today=int(row["jobs_today"] or 0),
+                jobs_total=int(row["jobs_total"] or 0),
+                jobs_total_estimated=bool(row["jobs_total_estimated"]),
+            )
+
+        return self._timed(run)
+
+    def poll(self, *, force_sparks: bool = False) -> FleetSnapshot:
+        from engine import nodes
+
+        rows: list[dict[str, Any]] = self._timed(lambda: nodes.list_nodes(self.db))
+        totals = self.totals()
+        ids = [int(r["id"]) for r in rows]
+        stale = time.monotonic() - self._sparks_at > self.SPARK_EVERY_S
+        missing = any(i not in self._sparks for i in ids)
+        if ids and (force_sparks or stale or missing):
+            self._sparks = self._timed(lambda: nodes.jobs_per_hour(self.db, ids))
+            self._sparks_at = time.monotonic()
+        now = self._fixed_now() if self._fixed_now else totals.db_now
+        return FleetSnapshot(
+            nodes=rows,
+            totals=totals,
+            sparks={i: self._sparks.get(i, []) for i in ids},
+            now=now,
+        )

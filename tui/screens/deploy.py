@@ -1,0 +1,425 @@
+"""The deploy form: every NodeSpec field, validated by the model itself, messages inline.
+
+Validation, the location pool, the proxy check and the deploy all run in thread workers (the
+country tables and the gazetteer load on first use; a proxy check waits on the network). A field
+shows its message once the user has left it, and every field does after a failed Deploy.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, ClassVar, Literal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets._select import NoSelection
+
+from tui.text import clean
+
+TEXT_FIELDS = ("name", "search_term", "ca_cert")
+NUMBER_FIELDS = (
+    "results_wanted",
+    "hours_old",
+    "delay_min",
+    "delay_max",
+    "cycle_minutes",
+    "max_cycles",
+    "memory_limit_mb",
+)
+FLOAT_FIELDS = ("delay_min", "delay_max", "cycle_minutes")
+NumberType = Literal["integer", "number"]
+# Blank means "no limit" for these (None); for the other numbers blank means the default.
+NULLABLE = ("hours_old", "max_cycles")
+ALL_FIELDS = (
+    "name",
+    "search_term",
+    "country",
+    "locations",
+    "sites",
+    *NUMBER_FIELDS,
+    "proxies",
+    "ca_cert",
+)
+LABELS = {
+    "name": "Name",
+    "search_term": "Search term",
+    "country": "Country",
+    "locations": "Locations (one per line; filled from the country)",
+    "sites": "Job sites",
+    "results_wanted": "Results per search",
+    "hours_old": "Max age of postings, hours (blank: any)",
+    "delay_min": "Delay between searches, min s",
+    "delay_max": "Delay between searches, max s",
+    "cycle_minutes": "Pause between cycles, minutes",
+    "max_cycles": "Cycles before stopping (blank: forever)",
+    "proxies": "Proxies (one per line; passwords as ${ENV_VAR})",
+    "ca_cert": "CA certificate file for the proxy (optional)",
+    "memory_limit_mb": "Memory limit, MiB",
+}
+
+
+@cache
+def country_options() -> list[tuple[str, str]]:
+    import pycountry
+
+    return sorted((f"{c.name} ({c.alpha_2})", c.alpha_2) for c in pycountry.countries)
+
+
+class FormChecked(Message):
+    """Validation result: field name → message ("" for the whole spec under "spec")."""
+
+    def __init__(self, errors: dict[str, str], submit: bool) -> None:
+        super().__init__()
+        self.errors = errors
+        self.submit = submit
+
+
+class PoolFilled(Message):
+    def __init__(self, country: str, cities: list[str]) -> None:
+        super().__init__()
+        self.country = country
+        self.cities = cities
+
+
+class ProxyChecked(Message):
+    def __init__(self, text: str, ok: bool) -> None:
+        super().__init__()
+        self.text = text
+        self.ok = ok
+
+
+class DeployFailed(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class Deployed(Message):
+    def __init__(self, node_id: int) -> None:
+        super().__init__()
+        self.node_id = node_id
+
+
+def validation_errors(data: dict[str, Any]) -> dict[str, str]:
+    """Per-field messages from the NodeSpec model (never echoing the input: it may be secret)."""
+    from pydantic import ValidationError
+
+    from engine.spec import NodeSpec
+
+    try:
+        NodeSpec.model_validate(data)
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for err in exc.errors(include_input=False, include_url=False):
+            loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+            field = loc[0] if loc else "spec"
+            msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+            if err.get("type") == "missing":
+                msg = "required"
+            if field == "spec" and "delay_max" in msg:
+                field = "delay_max"
+            errors.setdefault(field, clean(msg, max_len=300))
+        return errors
+    return {}
+
+
+class DeployScreen(ModalScreen[int | None]):
+    """Returns the new node's id, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", tooltip="Close the form without deploying"),
+        Binding("ctrl+s", "deploy", "Deploy", tooltip="Validate, create and start the node"),
+        Binding("ctrl+t", "check_proxy", "Check proxy", tooltip="Test the first proxy"),
+    ]
+
+    def __init__(self, db: Any, *, initial: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.initial = dict(initial or {})
+        self.touched: set[str] = set()
+        self.errors: dict[str, str] = {}
+        self._auto_locations: list[str] | None = None
+        self.deploying = False
+
+    # --- layout ---
+
+    def compose(self) -> ComposeResult:
+        from engine.spec import DEFAULT_SITES, NodeSpec, site_choices
+
+        init = self.initial
+        defaults = {
+            name: field.get_default(call_default_factory=True)
+            for name, field in NodeSpec.model_fields.items()
+            if not field.is_required()
+        }
+
+        def value(name: str) -> str:
+            raw = init.get(name, defaults.get(name))
+            return "" if raw is None else clean(raw)
+
+        with Vertical(classes="dialog deploy"):
+            yield Static("Clone a node" if init else "Deploy a new node", classes="dialog-title")
+            with VerticalScroll(id="form"):
+                for name in ("name", "search_term"):
+                    yield from self._field(name, Input(value=value(name), id=f"f-{name}"))
+                yield from self._field(
+                    "country",
+                    Select[str](
+                        country_options(),
+                        prompt="choose a country",
+                        value=self._initial_country(),
+                        id="f-country",
+                    ),
+                )
+                locations = init.get("locations") or []
+                yield from self._field(
+                    "locations",
+                    TextArea(
+                        "\n".join(clean(x) for x in locations),
+                        id="f-locations",
+                        soft_wrap=False,
+                        show_line_numbers=False,
+                    ),
+                )
+                chosen = set(init.get("sites") or DEFAULT_SITES)
+                yield from self._field(
+                    "sites",
+                    SelectionList[str](
+                        *((s, s, s in chosen) for s in site_choices()), id="f-sites"
+                    ),
+                )
+                for name in NUMBER_FIELDS:
+                    number_type: NumberType = "number" if name in FLOAT_FIELDS else "integer"
+                    yield from self._field(
+                        name, Input(value=value(name), id=f"f-{name}", type=number_type)
+                    )
+                proxies = init.get("proxies") or []
+                yield from self._field(
+                    "proxies",
+                    TextArea(
+                        "\n".join(clean(p) for p in proxies),
+                        id="f-proxies",
+                        soft_wrap=False,
+                        show_line_numbers=False,
+                    ),
+                )
+                with Horizontal(classes="proxy-check"):
+                    yield Button("Check proxy", id="check-proxy", compact=True)
+                    yield Static("", id="proxy-result")
+                yield from self._field("ca_cert", Input(value=value("ca_cert"), id="f-ca_cert"))
+            yield Static("", id="form-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Deploy (Ctrl+S)", id="deploy", variant="primary")
+                yield Button("Cancel (Esc)", id="cancel")
+
+    def _initial_country(self) -> str | NoSelection:
+        code = str(self.initial.get("country") or "")
+        return code if code in {v for _, v in country_options()} else Select.NULL
+
+    def _field(self, name: str, widget: Any) -> ComposeResult:
+        with Vertical(classes="field", id=f"box-{name}"):
+            yield Label(LABELS[name], classes="field-label")
+            yield widget
+            yield Static("", id=f"err-{name}", classes="field-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#f-name", Input).focus()
+        for name in ALL_FIELDS:
+            self.query_one(f"#err-{name}", Static).display = False
+        self.query_one("#form-error", Static).display = False
+        country = self.query_one("#f-country", Select).value
+        if isinstance(country, str) and not self.initial.get("locations"):
+            self._fill_pool(country)
+
+    # --- reading the form ---
+
+    def form_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name in TEXT_FIELDS:
+            data[name] = self.query_one(f"#f-{name}", Input).value.strip()
+        if not data["ca_cert"]:
+            data["ca_cert"] = None
+        country = self.query_one("#f-country", Select).value
+        if isinstance(country, str):
+            data["country"] = country  # left out when blank, so the model says "required"
+        data["locations"] = self._lines("locations")
+        data["sites"] = list(self.query_one("#f-sites", SelectionList).selected)
+        for name in NUMBER_FIELDS:
+            text = self.query_one(f"#f-{name}", Input).value.strip()
+            if text:
+                data[name] = text
+            elif name in NULLABLE:
+                data[name] = None
+        data["proxies"] = self._lines("proxies")
+        return data
+
+    def _lines(self, name: str) -> list[str]:
+        text = self.query_one(f"#f-{name}", TextArea).text
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    # --- validation ---
+
+    def _check(self, *, submit: bool = False) -> None:
+        self._validate(self.form_data(), submit)
+
+    @work(thread=True, exclusive=True, group="form-validate", exit_on_error=False)
+    def _validate(self, data: dict[str, Any], submit: bool) -> None:
+        self.post_message(FormChecked(validation_errors(data), submit))
+
+    def on_form_checked(self, message: FormChecked) -> None:
+        self.errors = message.errors
+        if message.submit:
+            self.touched.update(ALL_FIELDS)
+        self._show_errors()
+        if message.submit:
+            if self.errors:
+                first = next((f for f in ALL_FIELDS if f in self.errors), None)
+                if first:
+                    self.query_one(f"#box-{first}").scroll_visible(animate=False)
+                self._set_form_error("Fix the fields marked in red.")
+                self.deploying = False
+            else:
+                self._deploy(self.db, self.form_data())
+
+    def _show_errors(self) -> None:
+        for name in ALL_FIELDS:
+            label = self.query_one(f"#err-{name}", Static)
+            msg = self.errors.get(name, "") if name in self.touched else ""
+            label.update(msg)
+            label.display = bool(msg)
+            self.query_one(f"#box-{name}").set_class(bool(msg), "-invalid")
+        spec_msg = self.errors.get("spec", "")
+        if spec_msg and "spec" in self.errors:
+            self._set_form_error(spec_msg)
+
+    def _set_form_error(self, text: str) -> None:
+        widget = self.query_one("#form-error", Static)
+        widget.update(text)
+        widget.display = bool(text)
+
+    def _field_of(self, widget_id: str | None) -> str | None:
+        name = (widget_id or "").removeprefix("f-")
+        return name if name in ALL_FIELDS else None
+
+    def on_descendant_blur(self, event: Any) -> None:
+        name = self._field_of(getattr(event.widget, "id", None))
+        if name is not None:
+            self.touched.add(name)
+            self._check()
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _changed(self, event: Any) -> None:
+        # Re-check as the user types, but only fields already visited show messages.
+        if any(f in self.touched for f in ALL_FIELDS):
+            self._check()
+
+    @on(Select.Changed, "#f-country")
+    def _country(self, event: Select.Changed) -> None:
+        self.touched.add("country")
+        self._check()
+        if isinstance(event.value, str):
+            self._fill_pool(event.value)
+
+    # --- location pool ---
+
+    def _fill_pool(self, country: str) -> None:
+        current = self._lines("locations")
+        if current and current != self._auto_locations:
+            return  # the user wrote their own list: leave it alone
+        self._load_pool(country)
+
+    @work(thread=True, exclusive=True, group="form-pool", exit_on_error=False)
+    def _load_pool(self, country: str) -> None:
+        from engine.places import largest_cities
+
+        self.post_message(PoolFilled(country, largest_cities(country, n=10)))
+
+    def on_pool_filled(self, message: PoolFilled) -> None:
+        current = self._lines("locations")
+        if current and current != self._auto_locations:
+            return
+        self._auto_locations = [clean(c) for c in message.cities]
+        self.query_one("#f-locations", TextArea).text = "\n".join(self._auto_locations)
+
+    # --- proxy check ---
+
+    @on(Button.Pressed, "#check-proxy")
+    def action_check_proxy(self) -> None:
+        proxies = self._lines("proxies")
+        result = self.query_one("#proxy-result", Static)
+        if not proxies:
+            result.update("Enter a proxy first.")
+            return
+        ca = self.query_one("#f-ca_cert", Input).value.strip() or None
+        result.update("checking…")
+        self._check_proxy(proxies[0], ca)
+
+    @work(thread=True, exclusive=True, group="form-proxy", exit_on_error=False)
+    def _check_proxy(self, proxy: str, ca: str | None) -> None:
+        from engine.proxies import check_proxy, resolve_proxy
+
+        from engine.errors import UserError
+
+        try:
+            check = check_proxy(resolve_proxy(proxy), ca_cert=ca, timeout=10)
+        except UserError as exc:
+            self.post_message(ProxyChecked(clean(str(exc), max_len=200), False))
+            return
+        if check.ok:
+            self.post_message(ProxyChecked(f"OK, exit IP {clean(check.exit_ip)}", True))
+        else:
+            self.post_message(ProxyChecked(clean(check.error or "failed", max_len=200), False))
+
+    def on_proxy_checked(self, message: ProxyChecked) -> None:
+        result = self.query_one("#proxy-result", Static)
+        result.update(message.text)
+        result.set_class(message.ok, "-ok")
+        result.set_class(not message.ok, "-bad")
+
+    # --- deploy ---
+
+    @on(Button.Pressed, "#deploy")
+    def action_deploy(self) -> None:
+        if self.deploying:
+            return
+        self.deploying = True
+        self._set_form_error("")
+        self._check(submit=True)
+
+    @work(thread=True, exclusive=True, group="form-deploy", exit_on_error=False)
+    def _deploy(self, db: Any, data: dict[str, Any]) -> None:
+        from engine import nodes
+        from engine.errors import UserError
+        from engine.spec import parse_spec
+
+        try:
+            spec = parse_spec(data)
+            node_id = nodes.deploy(db, spec, start=True)
+        except UserError as exc:
+            message = clean(str(exc), max_len=300)
+            field = "name" if "name" in message.split(":")[0] or "exists" in message else "spec"
+            self.post_message(FormChecked({field: message}, submit=False))
+            self.post_message(DeployFailed(message))
+            return
+        self.post_message(Deployed(int(node_id)))
+
+    def on_deploy_failed(self, message: DeployFailed) -> None:
+        self.deploying = False
+        self.touched.add("name")
+        self._show_errors()
+        self._set_form_error(message.text)
+
+    def on_deployed(self, message: Deployed) -> None:
+        self.app.notify(f"Deployed node #{message.node_id}", markup=False)
+        self.dismiss(message.node_id)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

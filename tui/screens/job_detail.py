@@ -1,0 +1,120 @@
+"""One job: its fields, its URL, and the description rendered as Markdown.
+
+Descriptions are untrusted. They are rendered as Markdown (that is what jobspy produces), but
+links are never followed on click (only an http(s) URL is opened, and only by an explicit key),
+control characters are removed, and very long descriptions are cut so a hostile posting cannot
+make the screen unusable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static
+
+from tui.text import clean, literal
+
+MAX_DESCRIPTION = 30_000
+
+
+class JobLoaded(Message):
+    def __init__(self, job: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.job = job
+
+
+def safe_markdown(text: object) -> str:
+    body = clean(text, one_line=False)
+    if len(body) > MAX_DESCRIPTION:
+        body = body[:MAX_DESCRIPTION] + "\n\n… (description cut)"
+    return body
+
+
+def salary_text(job: dict[str, Any]) -> str:
+    low, high = job.get("salary_min"), job.get("salary_max")
+    if low is None and high is None:
+        return "—"
+    span = " – ".join(f"{v:,.0f}" for v in (low, high) if v is not None)
+    units = ("salary_currency", "salary_interval")
+    extra = " ".join(clean(job.get(k)) for k in units if job.get(k))
+    return f"{span} {extra}".strip()
+
+
+class JobDetailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Back", tooltip="Back to the results"),
+        Binding("o", "open_url", "Open URL", tooltip="Open the posting in a web browser"),
+    ]
+
+    def __init__(self, db: Any, job_id: int) -> None:
+        super().__init__()
+        self.db = db
+        self.job_id = job_id
+        self.job: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="job-detail"):
+            yield Static("Loading…", id="job-fields")
+            yield Markdown("", id="job-description", open_links=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#job-detail").focus()
+        self._load(self.db, self.job_id)
+
+    @work(thread=True, exclusive=True, group="job-detail", exit_on_error=False)
+    def _load(self, db: Any, job_id: int) -> None:
+        from engine.store import get_job
+
+        self.post_message(JobLoaded(get_job(db, job_id)))
+
+    async def on_job_loaded(self, message: JobLoaded) -> None:
+        job = self.job = message.job
+        fields = self.query_one("#job-fields", Static)
+        if job is None:
+            fields.update(Text("This job no longer exists."))
+            return
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        place = ", ".join(clean(job.get(k)) for k in ("city", "region", "country") if job.get(k))
+        posted = job.get("date_posted")
+        rows = [
+            ("Title", literal(job.get("title"), "bold")),
+            ("Company", literal(job.get("company"))),
+            ("Location", literal(place or job.get("location_raw"))),
+            ("Remote", Text("yes" if job.get("is_remote") else "no")),
+            ("Posted", Text(posted.isoformat() if posted else "—")),
+            ("Site", literal(job.get("site"))),
+            ("Type", literal(job.get("job_type") or "—")),
+            ("Salary", Text(salary_text(job))),
+            ("URL", literal(job.get("job_url"), "underline")),
+        ]
+        for label, value in rows:
+            table.add_row(label, value)
+        fields.update(table)
+        description = safe_markdown(job.get("description")) or "*No description.*"
+        await self.query_one(Markdown).update(description)
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        # Links inside an untrusted description are shown, never followed.
+        event.stop()
+        self.app.notify(f"Link not opened: {clean(event.href, max_len=200)}", markup=False)
+
+    def action_open_url(self) -> None:
+        url = str((self.job or {}).get("job_url") or "")
+        if url.startswith(("https://", "http://")) and clean(url) == url:
+            self.app.open_url(url)
+        else:
+            self.app.notify("This job has no web address that can be opened.", markup=False)
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,216 @@
+"""The jobs browser: full-text search with the CLI's filters, a paged table, export."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Select, Static
+
+from tui.text import clean, literal
+from tui.widgets.fleet_header import FleetHeader
+
+PAGE_SIZE = 50
+
+
+class JobsFound(Message):
+    def __init__(self, query: Any, rows: list[dict[str, Any]], has_more: bool) -> None:
+        super().__init__()
+        self.job_query = query
+        self.rows = rows
+        self.has_more = has_more
+
+
+class ExportDone(Message):
+    def __init__(self, path: Path, count: int) -> None:
+        super().__init__()
+        self.path = path
+        self.count = count
+
+
+def location_text(row: dict[str, Any]) -> str:
+    parts = [clean(row.get(k)) for k in ("city", "region", "country") if row.get(k)]
+    text = ", ".join(parts)
+    if row.get("is_remote"):
+        text = f"{text} (remote)" if text else "remote"
+    return text or clean(row.get("location_raw"))
+
+
+class JobsScreen(Screen[None]):
+    """Search what the nodes scraped; Enter opens a job."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Back to the dashboard"),
+        Binding("slash", "focus_search", "Search", tooltip="Type a full-text search"),
+        Binding("pagedown,right_square_bracket", "page(1)", "Next page", tooltip="Next page"),
+        Binding("pageup,left_square_bracket", "page(-1)", "Prev page", tooltip="Previous page"),
+        Binding("e", "export('csv')", "Export CSV", tooltip="Export every matching job as CSV"),
+        Binding("E", "export('jsonl')", "Export JSONL", show=False, tooltip="Export as JSONL"),
+        Binding("f5", "search", "Refresh", show=False, tooltip="Run the search again"),
+    ]
+
+    def __init__(self, db: Any) -> None:
+        super().__init__()
+        self.db = db
+        self.page = 0
+        self.rows: list[dict[str, Any]] = []
+        self.has_more = False
+        self.searches = 0
+        self.query_in_effect: Any = None
+
+    def compose(self) -> ComposeResult:
+        from engine.spec import site_choices
+
+        yield FleetHeader()
+        with Horizontal(id="job-filters"):
+            yield Input(placeholder="/ search title, company, description", id="q", compact=True)
+            yield Input(placeholder="country", id="country", compact=True)
+            yield Input(placeholder="city", id="city", compact=True)
+            yield Select[str](
+                [(s, s) for s in site_choices()], prompt="site", id="site", compact=True
+            )
+            yield Select[str]([("remote only", "yes")], prompt="remote?", id="remote", compact=True)
+            yield Input(placeholder="days", id="days", type="integer", compact=True)
+        table: DataTable[Any] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="pager")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Title", key="title", width=40)
+        table.add_column("Company", key="company", width=22)
+        table.add_column("Location", key="location", width=24)
+        table.add_column("Posted", key="posted", width=10)
+        table.add_column("Site", key="site", width=10)
+        table.focus()
+        self.action_search()
+
+    # --- searching ---
+
+    def build_query(self) -> Any:
+        from engine.store import JobQuery
+
+        def text(widget_id: str) -> str | None:
+            value = self.query_one(f"#{widget_id}", Input).value.strip()
+            return value or None
+
+        site = self.query_one("#site", Select).value
+        remote = self.query_one("#remote", Select).value
+        days = text("days")
+        return JobQuery(
+            text=text("q"),
+            country=text("country"),
+            city=text("city"),
+            site=site if isinstance(site, str) else None,
+            remote=True if remote == "yes" else None,
+            days=int(days) if days and days.lstrip("-").isdigit() else None,
+            limit=PAGE_SIZE + 1,
+            offset=self.page * PAGE_SIZE,
+        )
+
+    def action_search(self) -> None:
+        self._search(self.db, self.build_query())
+
+    @work(thread=True, exclusive=True, group="jobs-search", exit_on_error=False)
+    def _search(self, db: Any, query: Any) -> None:
+        from engine.store import search_jobs
+
+        rows = search_jobs(db, query)
+        self.post_message(JobsFound(query, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE))
+
+    def on_jobs_found(self, message: JobsFound) -> None:
+        self.rows, self.has_more = message.rows, message.has_more
+        self.query_in_effect = message.job_query
+        self.searches += 1
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in message.rows:
+            posted = row.get("date_posted")
+            table.add_row(
+                literal(row.get("title"), "bold", max_len=200),
+                literal(row.get("company"), max_len=100),
+                literal(location_text(row), max_len=100),
+                Text(posted.isoformat() if posted else "—"),
+                literal(row.get("site"), "dim"),
+                key=str(row["id"]),
+            )
+        first = self.page * PAGE_SIZE + 1
+        if message.rows:
+            span = f"rows {first}–{first + len(message.rows) - 1}"
+        else:
+            span = "no matching jobs" if self.page == 0 else "no more rows"
+        more = " · ] next page" if self.has_more else ""
+        back = " · [ previous" if self.page else ""
+        self.query_one("#pager", Static).update(
+            Text(f" page {self.page + 1} · {span}{more}{back} · Enter: details · e: export")
+        )
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.page = 0
+        self.action_search()
+        self.query_one(DataTable).focus()
+
+    @on(Select.Changed)
+    def _select_changed(self) -> None:
+        if self.is_mounted:
+            self.page = 0
+            self.action_search()
+
+    def action_page(self, delta: int) -> None:
+        if delta > 0 and not self.has_more:
+            return
+        if delta < 0 and self.page == 0:
+            return
+        self.page += delta
+        self.action_search()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#q", Input).focus()
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one(DataTable).focus()
+            return
+        self.dismiss()
+
+    # --- detail ---
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        from tui.screens.job_detail import JobDetailScreen
+
+        if event.row_key.value is not None:
+            self.app.push_screen(JobDetailScreen(self.db, int(event.row_key.value)))
+
+    # --- export ---
+
+    def action_export(self, fmt: str) -> None:
+        settings = getattr(self.app, "settings", None)
+        home = settings.home if settings is not None else Path.home()
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path(home) / "exports" / f"jobs-{stamp}.{fmt}"
+        self.app.notify(f"Exporting to {out}…", markup=False)
+        self._export(self.db, self.build_query(), fmt, out)
+
+    @work(thread=True, group="jobs-export", exit_on_error=False)
+    def _export(self, db: Any, query: Any, fmt: str, out: Path) -> None:
+        from engine.store import export_jobs
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        count = export_jobs(db, query, fmt, out)
+        self.post_message(ExportDone(out, count))
+
+    def on_export_done(self, message: ExportDone) -> None:
+        self.app.notify(
+            f"Exported {message.count:,} jobs to {message.path}", markup=False, timeout=8
+        )

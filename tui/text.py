@@ -1,0 +1,102 @@
+"""Turning untrusted text and raw numbers into something safe and short to show.
+
+Everything that comes from the outside world (job titles, descriptions, log messages, error
+strings, even node names typed by a person) goes through :func:`literal` or :func:`clean` before
+it reaches a widget: Rich markup in it stays literal because it is wrapped in ``Text`` (never
+parsed), and control characters (ANSI escapes, carriage returns, NULs) are removed so they cannot
+move the cursor or restyle the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+
+# C0 and C1 control characters except tab/newline, plus DEL. ESC (\x1b) is among them, so an
+# ANSI sequence loses its introducer and shows as harmless printable text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Zero-width and bidirectional-override characters that can reorder or hide text on screen.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def clean(value: object, *, max_len: int | None = None, one_line: bool = True) -> str:
+    """``value`` as printable text: control characters removed, optionally on one line."""
+    if value is None:
+        return ""
+    text = str(value)
+    if one_line:
+        text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    else:
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    text = _INVISIBLE.sub("", _CONTROL.sub("", text))
+    if max_len is not None and len(text) > max_len:
+        text = text[: max(0, max_len - 1)] + "…"
+    return text
+
+
+def literal(value: object, style: str | Style = "", *, max_len: int | None = None) -> Text:
+    """A Rich ``Text`` that shows ``value`` exactly (markup is never interpreted)."""
+    return Text(clean(value, max_len=max_len), style=style)
+
+
+def fmt_int(value: object) -> str:
+    if value is None:
+        return "—"
+    try:
+        return f"{int(value):,}"  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return "—"
+
+
+def fmt_bytes(value: object) -> str:
+    if value is None:
+        return "—"
+    try:
+        size = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit in ("B", "KiB") else f"{size:.1f} {unit}"
+        size /= 1024
+    return "—"  # pragma: no cover - loop always returns
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """Compact age: 45s, 3m07s, 2h05m, 3d04h."""
+    if seconds is None:
+        return "—"
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+def seconds_between(later: datetime | None, earlier: datetime | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return (later - earlier).total_seconds()
+
+
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[int] | None, width: int) -> str:
+    """A one-line bar chart of the last ``width`` values (empty buckets show as the lowest bar)."""
+    if width <= 0:
+        return ""
+    data = list(values or [])[-width:]
+    if not data:
+        return ""
+    top = max(data)
+    if top <= 0:
+        return _BLOCKS[0] * len(data)
+    last = len(_BLOCKS) - 1
+    return "".join(_BLOCKS[min(last, round(v / top * last))] for v in data)

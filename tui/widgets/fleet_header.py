@@ -1,0 +1,91 @@
+"""Two header lines: who runs the workers (embedded supervisor or attached), where, and totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+from tui.text import clean, fmt_int
+from tui.widgets.node_card import STATUS_STYLE
+
+STATUS_ORDER = ["running", "starting", "stopping", "backoff", "exited", "fatal", "lost", "stopped"]
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    mode: str = "connecting"  # "embedded" | "attached" | "connecting" | "offline"
+    host: str = ""
+    database: str = ""  # masked URL
+    holder: str = ""  # who supervises when attached (host:pid)
+    demo: bool = False
+    nodes_by_status: dict[str, int] = field(default_factory=dict)
+    jobs_today: int = 0
+    jobs_total: int = 0
+    jobs_total_estimated: bool = False
+
+
+MODE_TEXT = {
+    "embedded": ("embedded supervisor", "bold green"),
+    "attached": ("attached", "bold cyan"),
+    "connecting": ("connecting…", "yellow"),
+    "offline": ("database unreachable", "bold red"),
+    "unsupervised": ("monitor only (no supervisor)", "yellow"),
+}
+
+
+def header_text(info: HeaderInfo) -> Text:
+    top = Text(no_wrap=True, overflow="ellipsis")
+    top.append(" jobfleet ", "bold reverse")
+    if info.demo:
+        top.append(" DEMO ", "bold black on yellow")
+    label, style = MODE_TEXT.get(info.mode, (info.mode, ""))
+    top.append(" ")
+    top.append(label, style)
+    if info.mode == "attached" and info.holder:
+        top.append(f" to {clean(info.holder)}", "cyan")
+    top.append(" · host ")
+    top.append(clean(info.host), "bold")
+    top.append(" · db ")
+    top.append(clean(info.database), "dim")
+
+    bottom = Text(no_wrap=True, overflow="ellipsis")
+    bottom.append(" nodes ")
+    total_nodes = sum(info.nodes_by_status.values())
+    bottom.append(fmt_int(total_nodes), "bold")
+    parts = [s for s in STATUS_ORDER if info.nodes_by_status.get(s)]
+    if parts:
+        bottom.append(" (")
+        for n, status in enumerate(parts):
+            if n:
+                bottom.append(" ")
+            bottom.append(f"{info.nodes_by_status[status]} {status}", STATUS_STYLE.get(status, ""))
+        bottom.append(")")
+    bottom.append(" · jobs today ")
+    bottom.append(fmt_int(info.jobs_today), "bold green")
+    bottom.append(" · total ")
+    bottom.append(("~" if info.jobs_total_estimated else "") + fmt_int(info.jobs_total), "bold")
+    return Text("\n").join([top, bottom])
+
+
+class FleetHeader(Widget):
+    """Shows the app's ``header_info``; every screen that composes one stays in sync."""
+
+    DEFAULT_CSS = """
+    FleetHeader {
+        height: 2;
+        background: $panel;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "header_info", self._changed, init=False)
+
+    def _changed(self, _: object) -> None:
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        info = getattr(self.app, "header_info", None) or HeaderInfo()
+        return header_text(info)
