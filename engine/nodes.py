@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -46,6 +47,13 @@ _STATE_FIELDS = frozenset(
 )
 # Field values that mean "the database clock, now".
 NOW = object()
+
+
+@dataclass(frozen=True)
+class Later:
+    """A field value meaning "the database clock plus ``seconds``" (backoff deadlines)."""
+
+    seconds: float
 
 
 class UnknownNode(UserError):
@@ -194,6 +202,13 @@ def change_state(
     for name, value in sorted(fields.items()):
         if value is NOW:
             assignments.append(sql.SQL("{} = now()").format(sql.Identifier(name)))
+        elif isinstance(value, Later):
+            assignments.append(
+                sql.SQL("{} = now() + make_interval(secs => {})").format(
+                    sql.Identifier(name), sql.Placeholder(name)
+                )
+            )
+            params[name] = float(value.seconds)
         else:
             assignments.append(
                 sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name))

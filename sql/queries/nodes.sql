@@ -128,15 +128,15 @@ FROM scrape_runs
 WHERE node_id = ANY(%(node_ids)s) AND started_at > now() - make_interval(hours => %(hours)s)
 GROUP BY 1, 2;
 
--- name: upsert_host
-INSERT INTO hosts (hostname, pid, started_at, heartbeat_at, cpus, mem_total, mem_available, version)
-VALUES (%(hostname)s, %(pid)s, now(), now(), %(cpus)s, %(mem_total)s, %(mem_available)s,
-        %(version)s)
-ON CONFLICT (hostname) DO UPDATE
-SET pid = EXCLUDED.pid, started_at = EXCLUDED.started_at, heartbeat_at = EXCLUDED.heartbeat_at,
-    cpus = EXCLUDED.cpus, mem_total = EXCLUDED.mem_total, mem_available = EXCLUDED.mem_available,
-    version = EXCLUDED.version
-RETURNING id;
+-- name: ensure_host
+INSERT INTO hosts (hostname) VALUES (%(hostname)s) ON CONFLICT (hostname) DO NOTHING;
+
+-- name: claim_host
+-- Only after the advisory lock is held: the row then describes this supervisor.
+UPDATE hosts
+SET pid = %(pid)s, started_at = now(), heartbeat_at = now(), cpus = %(cpus)s,
+    mem_total = %(mem_total)s, mem_available = %(mem_available)s, version = %(version)s
+WHERE id = %(id)s;
 
 -- name: host_id_by_name
 SELECT id FROM hosts WHERE hostname = %(hostname)s;
