@@ -11,10 +11,14 @@ from textual.widgets import Input, Select, Static
 from engine import nodes
 from engine.spec import parse_spec
 from engine.states import NodeStatus
+from tests.tui.helpers import make_app, wait_for
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.deploy import DeployScreen
+from tui.screens.job_detail import JobDetailScreen
+from tui.screens.jobs import JobsScreen
+from tui.screens.logs import LogsScreen
 from tui.widgets.card_grid import CardGrid
-from tests.tui.helpers import make_app, wait_for
+from tui.widgets.log_view import LogView
 
 
 def _node_rows(db: Any) -> list[dict[str, Any]]:
@@ -139,5 +143,169 @@ def test_duplicate_name_is_reported_on_the_name_field(settings: Any, db: Any) ->
                 pilot, lambda: err.display and "already exists" in str(err.render()), "dup"
             )
             assert len(_node_rows(db)) == 1
+
+    asyncio.run(run())
+
+
+HOSTILE = "[bold red]pwn[/] \x1b[31mred\x1b[0m [link=http://x]click[/link]"
+
+
+def _deploy(db: Any, name: str, country: str = "DE") -> int:
+    spec = parse_spec(
+        {"name": name, "search_term": "python", "country": country, "locations": ["Berlin"]}
+    )
+    return nodes.deploy(db, spec, start=False)
+
+
+def test_log_follow_shows_history_then_new_events_literally(settings: Any, db: Any) -> None:
+    from engine.events import log_event_now
+
+    node_id = _deploy(db, "logger")
+    other = _deploy(db, "other")
+
+    async def run() -> None:
+        app = make_app(settings, db)
+        async with app.run_test(size=(120, 30)) as pilot:
+            grid = _grid(app)
+            await wait_for(pilot, lambda: node_id in grid.cards, "cards")
+            grid.select(node_id)
+            await pilot.press("l")
+            screen = await wait_for(
+                pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen, "logs screen"
+            )
+            view = screen.query_one(LogView)
+            await wait_for(pilot, lambda: any("deployed" in ln for ln in view.lines), "history")
+
+            with db.connection() as conn:
+                log_event_now(conn, "error", "search_failed", HOSTILE, node_id=node_id, site="x")
+                log_event_now(conn, "info", "not_mine", "other node", node_id=other)
+                log_event_now(conn, "warning", "slow", "second line\nthird", node_id=node_id)
+            await wait_for(pilot, lambda: any("slow" in ln for ln in view.lines), "followed")
+            lines = list(view.lines)
+            hostile = next(ln for ln in lines if "search_failed" in ln)
+            # Markup stays literal; the escape character is gone, so no terminal sequence is left.
+            assert "[bold red]pwn[/]" in hostile and "[link=http://x]click[/link]" in hostile
+            assert "\x1b" not in hostile and "ERROR" in hostile and "site=x" in hostile
+            assert not any("not_mine" in ln for ln in lines)  # another node's events
+            assert any("second line third" in ln for ln in lines)  # one event, one line
+
+            # Level filter keeps only warnings and errors; text filter narrows further.
+            screen.query_one("#log-level", Select).value = "warning"
+            await wait_for(pilot, lambda: len(view.lines) == 2, "level filter")
+            screen.query_one("#log-text", Input).value = "pwn"
+            await wait_for(pilot, lambda: len(view.lines) == 1, "text filter")
+            assert "search_failed" in view.lines[0]
+
+            await pilot.press("escape", "escape")
+            await wait_for(pilot, lambda: app.screen is app.dashboard, "back to dashboard")
+
+    asyncio.run(run())
+
+
+def test_card_shows_hostile_error_text_literally(settings: Any, db: Any) -> None:
+    node_id = _deploy(db, "victim")
+    with db.connection() as conn:
+        conn.execute(
+            "UPDATE nodes SET last_error = %s, current_location = %s WHERE id = %s",
+            (HOSTILE, "[i]Berlin[/i]\r\x07", node_id),
+        )
+
+    async def run() -> None:
+        app = make_app(settings, db)
+        async with app.run_test(size=(160, 40)) as pilot:
+            card = await wait_for(pilot, lambda: _grid(app).cards.get(node_id), "card")
+            text = card.render()
+            assert "[bold red]pwn[/]" in text.plain and "[i]Berlin[/i]" in text.plain
+            assert not any(ch in text.plain for ch in "\x1b\x07\r")
+            # Nothing in the hostile text became a style: only the card's own spans exist.
+            assert all("link" not in str(span.style) for span in text.spans)
+
+    asyncio.run(run())
+
+
+def _insert_job(db: Any, **values: Any) -> int:
+    cols = ", ".join(values)
+    marks = ", ".join(["%s"] * len(values))
+    with db.connection() as conn:
+        row = conn.execute(
+            f"INSERT INTO jobs ({cols}) VALUES ({marks}) RETURNING id",  # test data only
+            tuple(values.values()),
+        ).fetchone()
+    return int(row["id"])
+
+
+def test_jobs_search_and_detail_render_scraped_text_literally(settings: Any, db: Any) -> None:
+    import datetime as dt
+
+    from textual.widgets import DataTable, Markdown
+
+    hostile_id = _insert_job(
+        db,
+        job_url="https://example.test/jobs/1",
+        site="indeed",
+        title="[b]Senior[/b] Python \x1b[2J Engineer",
+        company="[red]ACME[/red]",
+        description="## Role\n\nWrite **Python**. [red]not markup[/red] <script>alert(1)</script>\n\n"
+        "[click](javascript:alert(1))",
+        city="Berlin",
+        country="DE",
+        date_posted=dt.date(2025, 1, 2),
+    )
+    _insert_job(
+        db,
+        job_url="https://example.test/jobs/2",
+        site="linkedin",
+        title="Gardener",
+        company="Green",
+        description="Plants.",
+        country="FR",
+    )
+
+    async def run() -> None:
+        app = make_app(settings, db)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app.db is not None and app.polls > 0, "connected")
+            await pilot.press("j")
+            screen = await wait_for(
+                pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen, "jobs screen"
+            )
+            table = screen.query_one(DataTable)
+            await wait_for(pilot, lambda: table.row_count == 2, "all jobs listed")
+
+            screen.query_one("#q", Input).value = "python"
+            screen.query_one("#q", Input).focus()
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen.searches >= 2 and table.row_count == 1, "search")
+            title_cell = table.get_row_at(0)[0]
+            assert (
+                title_cell.plain.startswith("[b]Senior[/b] Python")
+                and "\x1b" not in title_cell.plain
+            )
+
+            table.focus()
+            await pilot.press("enter")
+            detail = await wait_for(
+                pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen, "detail"
+            )
+            await wait_for(pilot, lambda: detail.job is not None, "job loaded")
+            assert detail.job["id"] == hostile_id
+            md = detail.query_one(Markdown)
+            await wait_for(pilot, lambda: "Role" in md.source, "markdown")
+            assert "[red]not markup[/red]" in md.source
+            rendered = "\n".join(str(w.render()) for w in md.query("*") if hasattr(w, "render"))
+            assert "[red]not markup[/red]" in rendered
+            # A link in the description is not followed.
+            md.post_message(Markdown.LinkClicked(md, "javascript:alert(1)"))
+            await pilot.pause()
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen, "back to results")
+
+            # Export the current results (the search for "python").
+            await pilot.press("e")
+            exports = settings.home / "exports"
+            await wait_for(pilot, lambda: list(exports.glob("jobs-*.csv")), "export file")
+            (out,) = list(exports.glob("jobs-*.csv"))
+            await wait_for(pilot, lambda: "Senior" in out.read_text(), "export written")
+            assert "Gardener" not in out.read_text()
 
     asyncio.run(run())
