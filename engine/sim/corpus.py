@@ -38,6 +38,7 @@ from engine.sim.roles import (
 
 KNOWN_POOL_SIZE = 800
 LITERAL_POOL_SIZE = 90
+LITERAL_POOL_BASE = 1000
 LINKEDIN_ID_BASE = 4_000_000_000
 _ID_SPACE = 1_000_000
 _ID_MULT = 7919  # prime, so the index scrambling below is a bijection modulo _ID_SPACE
@@ -139,6 +140,8 @@ class Job:
             return f"{self.city.metro}, {self.country.name}"
         if self.country.code == "US":
             return f"{self.city.name}, {self.city.region}"
+        if not self.city.region:  # GeoNames countries: no English region names at hand
+            return f"{self.city.name}, {self.country.name}"
         return f"{self.city.name}, {self.city.region}, {self.country.name}"
 
 
@@ -159,22 +162,26 @@ class Corpus:
 
     @staticmethod
     def known_pool_no(country_code: str) -> int:
-        return 1 + [c.code for c in places.COUNTRIES].index(country_code)
+        """Built-in countries are pools 1-7; other countries 10-999 (GeoNames' order)."""
+        builtin = [c.code for c in places.COUNTRIES]
+        if country_code in builtin:
+            return 1 + builtin.index(country_code)
+        return 10 + places.geo_country_codes().index(country_code)
 
     def _literal_pool_no(self, country_code: str, literal: str) -> int:
         key = (country_code, literal.lower())
         with self._lock:
             if key in self._literal_pool_nos:
                 return self._literal_pool_nos[key]
-            number = 100 + stable_int(self.seed, *key) % 3000
+            number = LITERAL_POOL_BASE + stable_int(self.seed, *key) % 3000
             while number in self._literal_by_no:  # two names on one number: probe onwards
-                number = 100 + (number - 99) % 3000
+                number = LITERAL_POOL_BASE + (number - LITERAL_POOL_BASE + 1) % 3000
             self._literal_pool_nos[key] = number
             self._literal_by_no[number] = key
             return number
 
     def pool(self, country_code: str, literal: str = "") -> list[Job]:
-        country = places.BY_CODE.get(country_code) or places.US
+        country = places.country(country_code) or places.US
         if literal:
             number = self._literal_pool_no(country.code, literal)
             size = LITERAL_POOL_SIZE
@@ -192,6 +199,8 @@ class Corpus:
         index = ((scrambled - self.seed * 131) * _ID_MULT_INV) % _ID_SPACE
         if 1 <= pool_no <= len(places.COUNTRIES):
             jobs = self.pool(places.COUNTRIES[pool_no - 1].code)
+        elif 10 <= pool_no < 10 + len(places.geo_country_codes()):
+            jobs = self.pool(places.geo_country_codes()[pool_no - 10])
         elif pool_no in self._literal_by_no:
             jobs = self.pool(*self._literal_by_no[pool_no])
         else:

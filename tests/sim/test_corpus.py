@@ -193,3 +193,15 @@ def test_indeed_cursor_round_trips() -> None:
         "remote_only": True,
         "exclude_hybrid": True,
     }
+
+
+def test_other_countries_are_built_from_geonames(corpus: Corpus) -> None:
+    japan = places.country("JP")
+    assert japan is not None and japan.name == "Japan" and japan.currency == "JPY"
+    assert "Tokyo" in [c.name for c in japan.cities]
+    assert places.resolve("Osaka, Japan") == places.Place(countries=("JP",), cities=("Osaka",))
+    assert places.resolve("Nowhere", "JP") == places.Place(countries=("JP",), literal="Nowhere")
+    job = corpus.pool("JP")[0]
+    assert job.linkedin_location().endswith(", Japan")
+    assert corpus.job_by_linkedin_id(job.linkedin_id) is job
+    assert places.country("XX") is None

@@ -173,3 +173,19 @@ def test_politeness_delay_shows_in_the_counters(
     gaps = sim.counters.gaps("linkedin", "/jobs-guest/")
     assert len(gaps) >= 2
     assert min(gaps) >= 0.3  # a lower bound from jobspy's own sleep, not a timing guess
+
+
+def test_countries_beyond_the_built_in_ones_come_from_geonames(sim: SimBoards) -> None:
+    df = scrape(
+        sim,
+        site_name=["linkedin", "indeed"],
+        search_term="product manager",
+        location="Tokyo",
+        country_indeed="japan",
+        results_wanted=10,
+    )
+    assert df.attrs["errors"] == {}
+    assert set(df.site) == {"linkedin", "indeed"}
+    assert all(loc.endswith("Japan") for loc in df.location)
+    assert set(df.job_url[df.site == "indeed"].str.slice(0, 23)) == {"https://jp.indeed.com/v"}
+    assert set(df.currency.dropna()) <= {"JPY", "¥"}
