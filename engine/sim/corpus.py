@@ -332,7 +332,7 @@ class Corpus:
         query_salt = stable_int(self.seed, *key[:3])
         results.sort(key=lambda job: (-job.reveal_cycle, stable_int(query_salt, job.uid)))
         with self._lock:
-            if len(self._search_cache) > 4096:
+            if len(self._search_cache) > 512:  # lists of job references; bounded memory
                 self._search_cache.clear()
             self._search_cache[key] = results
         return results
@@ -366,7 +366,7 @@ class Corpus:
             return cached
         html = _render_description(job)
         with self._lock:
-            if len(self._descriptions) > 20_000:
+            if len(self._descriptions) > 5000:
                 self._descriptions.clear()
             self._descriptions[job.uid] = html
         return html

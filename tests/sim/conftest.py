@@ -23,6 +23,14 @@ def sim() -> Iterator[SimBoards]:
 
 
 @pytest.fixture(autouse=True)
+def no_proxy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy set for the machine would catch the tests' direct calls to the control API.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture(autouse=True)
 def no_linkedin_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     # jobspy's LinkedIn scraper sleeps 3-7 s between pages; only the tests shorten that.
     monkeypatch.setattr(LinkedIn, "delay", (0, 0))
