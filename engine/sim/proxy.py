@@ -65,7 +65,7 @@ class ProxyServer:
         address = str(peer[0]) if peer else "unknown"
         try:
             await self._serve_proxy_connection(reader, writer, address)
-        except (BadRequest, ConnectionError, ssl.SSLError, TimeoutError):
+        except (BadRequest, OSError):  # OSError covers resets, TLS errors and timeouts
             pass  # a client that breaks the protocol or goes away only loses its connection
         except asyncio.CancelledError:
             # Only stop() cancels these tasks; ending quietly keeps asyncio's stream callback
