@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from engine.redact import mask_text
 
@@ -71,7 +71,8 @@ class SearchRequest:
             with contextlib.suppress(ValueError):
                 parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
                 if parts.password:
-                    found.append(parts.password)
+                    # Messages may quote the password as written or percent-decoded.
+                    found.extend({parts.password, unquote(parts.password)})
         return found
 
 

@@ -182,9 +182,7 @@ def test_refused_database_keeps_the_spool_and_replay_writes_it(
     assert store.replay_spool() == 0
 
 
-def test_backend_killed_mid_batch_loses_nothing(
-    store: Store, db: Database, db_url: str
-) -> None:
+def test_backend_killed_mid_batch_loses_nothing(store: Store, db: Database, db_url: str) -> None:
     """The store's backend dies while its transaction is inside the INSERT: the batch stays in
     the spool and the replay writes all of it."""
     store.save_batch(records(2))  # warm the pool
@@ -278,9 +276,7 @@ def test_search_full_text_newest_first(db: Database, corpus: None) -> None:
     assert len(rows) == 10
     keys = [(r["date_posted"], r["id"]) for r in rows]
     assert keys == sorted(keys, reverse=True)
-    assert {"job_url", "title", "company", "city", "region", "country", "is_remote"} <= set(
-        rows[0]
-    )
+    assert {"job_url", "title", "company", "city", "region", "country", "is_remote"} <= set(rows[0])
     assert search_jobs(db, JobQuery(text="rust -backend"))[0]["title"] == "Rust Developer"
 
 
@@ -392,9 +388,7 @@ def test_import_jobspy_csv_and_jsonl(db: Database, tmp_path: Path) -> None:
     assert isinstance(stored["date_posted"], date)
 
     jsonl = tmp_path / "jobs.jsonl"
-    jsonl.write_text(
-        "\n".join(json.dumps(raw_job(i), default=str) for i in range(10, 15)) + "\n"
-    )
+    jsonl.write_text("\n".join(json.dumps(raw_job(i), default=str) for i in range(10, 15)) + "\n")
     again = import_file(db, jsonl)
     assert (again.found, again.new) == (5, 3)
     assert fetch(db, "SELECT count(*) AS n FROM jobs")[0]["n"] == 15

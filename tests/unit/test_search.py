@@ -1,0 +1,154 @@
+"""The search child's process handling, with stand-in children (no jobspy, no network)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import psutil
+import pytest
+
+import engine.search as search
+from engine.search import SearchRequest, classify, run_search
+
+
+def request(**overrides: object) -> SearchRequest:
+    fields: dict[str, object] = {
+        "sites": ["linkedin", "indeed"],
+        "search_term": "rust",
+        "location": "Austin, TX",
+        "country": "US",
+        "results_wanted": 5,
+        "proxies": ["http://scout:hunter2@127.0.0.1:9"],
+        "timeout": 3.0,
+    }
+    fields.update(overrides)
+    return SearchRequest(**fields)  # type: ignore[arg-type]
+
+
+def fake_child(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """Replace the child's command with a small script that gets the same stdin."""
+    code = "import json, os, subprocess, sys, time\nreq = json.loads(sys.stdin.read())\n"
+    code += textwrap.dedent(script)
+    monkeypatch.setattr(search, "_child_command", lambda: [sys.executable, "-c", code])
+
+
+RECORD = {
+    "job_url": "https://www.linkedin.com/jobs/view/1",
+    "site": "linkedin",
+    "title": "Rust Engineer",
+    "date_posted": "2026-01-02",
+    "extra": {},
+}
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (None, "ok"),
+        ("", "ok"),
+        ("response status code 429 (blocked: use a proxy)", "blocked"),
+        ("response status code 403 (blocked: use a proxy)", "blocked"),
+        ("response status code 999", "blocked"),
+        ("unexpected page with no jobs (blocked?)", "blocked"),
+        ("response status code 500", "error"),
+        ("('Connection broken: IncompleteRead(10 bytes read, 5 more expected)'", "error"),
+    ],
+)
+def test_classify(error: str | None, expected: str) -> None:
+    assert classify(error) == expected
+
+
+def test_importing_search_does_not_import_pandas_or_jobspy() -> None:
+    code = (
+        "import sys, engine.search\n"
+        "heavy = sorted(m for m in ('pandas', 'jobspy', 'numpy') if m in sys.modules)\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_request_travels_on_stdin_and_results_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_child(
+        monkeypatch,
+        f"""
+        assert "hunter2" not in " ".join(sys.argv)
+        assert req["proxies"] == ["http://scout:hunter2@127.0.0.1:9"]
+        with open(req["out"], "a") as out:
+            out.write(json.dumps({{"site": "linkedin", "outcome": "ok", "error": None,
+                                  "records": [{json.dumps(RECORD)}]}}) + "\\n")
+            out.write(json.dumps({{"site": "indeed", "outcome": "blocked",
+                "error": "response status code 429 via http://scout:hunter2@127.0.0.1:9",
+                "records": []}}) + "\\n")
+        """,
+    )
+    result = run_search(request())
+    assert [r.job_url for r in result.records] == [RECORD["job_url"]]
+    linkedin, indeed = result.outcomes
+    assert (linkedin.site, linkedin.outcome, linkedin.found) == ("linkedin", "ok", 1)
+    assert (indeed.outcome, indeed.found) == ("blocked", 0)
+    assert indeed.error is not None and "hunter2" not in indeed.error
+    assert result.finished_at >= result.started_at
+
+
+def test_hung_child_and_its_children_are_killed_at_the_timeout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pids = tmp_path / "pids"
+    fake_child(
+        monkeypatch,
+        f"""
+        with open(req["out"], "a") as out:
+            out.write(json.dumps({{"site": "linkedin", "outcome": "ok", "error": None,
+                                  "records": []}}) + "\\n")
+            out.write('{{"site": "indeed", "partial')  # cut short by the kill
+            out.flush()
+        grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        with open({str(pids)!r}, "w") as f:
+            f.write(f"{{os.getpid()}} {{grandchild.pid}}")
+        time.sleep(600)
+        """,
+    )
+    result = run_search(request(timeout=2.0))
+    assert [(o.site, o.outcome) for o in result.outcomes] == [
+        ("linkedin", "ok"),
+        ("indeed", "timeout"),
+    ]
+    child, grandchild = (int(p) for p in pids.read_text().split())
+    for pid in (child, grandchild):
+        if psutil.pid_exists(pid):
+            assert psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not [p for p in psutil.Process().children(recursive=True) if p.pid == child]
+
+
+def test_crashed_child_reports_its_last_words_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_child(
+        monkeypatch,
+        """
+        sys.stderr.write("Traceback ...\\nRuntimeError: proxy http://scout:hunter2@x:1 broke\\n")
+        sys.exit(3)
+        """,
+    )
+    result = run_search(request())
+    assert {o.outcome for o in result.outcomes} == {"error"}
+    message = result.outcomes[0].error or ""
+    assert "RuntimeError" in message and "hunter2" not in message
+
+
+def test_secrets_of_the_request() -> None:
+    req = request(proxies=["http://u:p4ss@h:1", "h2:3128", "socks5://a:b%40c@h:1"])
+    assert sorted(req.secrets()) == ["b%40c", "b@c", "p4ss"]
+
+
+def test_child_environment_has_no_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBFLEET_DATABASE_URL", "postgresql://u:secret@h/db")
+    assert "JOBFLEET_DATABASE_URL" not in search._child_env()
+    assert os.environ["JOBFLEET_DATABASE_URL"]
+    assert json.dumps(search._child_command())
