@@ -684,10 +684,15 @@ def clean_record(
     search_term: str | None = None,
     node_id: int | None = None,
 ) -> JobRecord | None:
-    """One jobspy row as a ``JobRecord``; None when it has no usable job URL.
+    """One jobspy row as a ``JobRecord``; None when it has no usable job URL (``job_url``, else
+    ``job_url_direct``, must be an http(s) URL with a host).
 
     The country of a posting whose location names none is the searched country
-    (``country_hint``): the board returned it for a search scoped to that country.
+    (``country_hint``): the board returned it for a search scoped to that country. Columns that
+    have no field of their own go to ``extra`` when they hold a value; empty ones are left out.
+    ``job_type`` lists the known kinds in a fixed order ("fulltime,contract"); kinds outside
+    fulltime/parttime/contract/internship/temporary are kept in ``extra["job_type_other"]``.
+    Salary currency and interval are kept only alongside an amount.
     """
     url = _usable_url(raw.get("job_url")) or _usable_url(raw.get("job_url_direct"))
     if url is None:
