@@ -19,7 +19,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.errors import UserError
 from engine.redact import mask_text
@@ -123,8 +123,14 @@ class JobfleetApp(App[None]):
             holder = supervisor_holder(db, self.settings.host_name)
             if holder is None:
                 # Adopting and spawning workers takes a while: it runs here, not on the UI thread.
-                supervisor = Supervisor(self.settings, db)
-                supervisor.start()
+                candidate = Supervisor(self.settings, db)
+                try:
+                    candidate.start()
+                    supervisor = candidate
+                except UserError:
+                    # Another supervisor took the lock since we looked: attach to it instead.
+                    candidate.shutdown(stop_workers=False)
+                    holder = supervisor_holder(db, self.settings.host_name) or {}
         self.post_message(Connected(db, supervisor, holder))
 
     def on_connected(self, message: Connected) -> None:
@@ -151,8 +157,25 @@ class JobfleetApp(App[None]):
             demo=self.demo,
         )
         self._schedule_poll(0)
+        self._watch_nodes(self.db)
 
     # --- polling ---
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _watch_nodes(self, db: Any) -> None:
+        """Poll at once when a node's status or desired state changes anywhere (NOTIFY), so
+        actions show up without waiting for the next timed poll. Bursts collapse into one."""
+        from engine.pgconn import Listener
+        from engine.supervisor import NODES_CHANNEL
+
+        worker = get_current_worker()
+        listener = Listener(db, [NODES_CHANNEL])
+        try:
+            while not worker.is_cancelled:
+                if listener.wait(0.5) and not worker.is_cancelled:
+                    self.post_message(RefreshRequested())
+        finally:
+            listener.close()
 
     def _schedule_poll(self, delay: float) -> None:
         if self._poll_timer is not None:

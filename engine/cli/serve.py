@@ -1,7 +1,53 @@
-"""Placeholder: the commands of this group are being built."""
+"""``jobfleet serve``: the terminal UI in a web browser, through textual-serve, on 127.0.0.1.
+
+Every browser session runs its own ``jobfleet`` process. The database URL and the data directory
+reach those processes through the environment (inherited by textual-serve's subprocesses), never
+on a command line, where ``ps`` would show a password to every user of the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
 
 import click
 
+from engine.cli import CliState, common_options, pass_state
+from engine.cli.output import info
+
+HOST = "127.0.0.1"
+
+
+def app_command() -> str:
+    """The shell command textual-serve runs per session (no secrets in it)."""
+    return f"{shlex.quote(sys.executable)} -m engine"
+
+
+def serve_environment(state: CliState) -> dict[str, str]:
+    """What the served processes must inherit to reach the same database and home."""
+    settings = state.settings
+    env = {"JOBFLEET_HOME": str(settings.home), "JOBFLEET_HOST_NAME": settings.host_name}
+    if settings.database_url is not None:
+        env["JOBFLEET_DATABASE_URL"] = settings.database_url.get_secret_value()
+    return env
+
 
 def register(cli: click.Group) -> None:
-    return None
+    @cli.command("serve")
+    @common_options
+    @click.option(
+        "--port",
+        type=click.IntRange(1, 65535),
+        default=8000,
+        show_default=True,
+        help="Port on 127.0.0.1 to serve the web UI on.",
+    )
+    @pass_state
+    def serve(state: CliState, port: int) -> None:
+        """Serve the control plane to a web browser on 127.0.0.1 (one jobfleet per session)."""
+        from textual_serve.server import Server
+
+        os.environ.update(serve_environment(state))
+        info(f"jobfleet web UI on http://{HOST}:{port} (Ctrl+C stops serving)")
+        Server(app_command(), host=HOST, port=port, title="jobfleet").serve()

@@ -245,7 +245,8 @@ def test_jobs_search_and_detail_render_scraped_text_literally(settings: Any, db:
         site="indeed",
         title="[b]Senior[/b] Python \x1b[2J Engineer",
         company="[red]ACME[/red]",
-        description="## Role\n\nWrite **Python**. [red]not markup[/red] <script>alert(1)</script>\n\n"
+        description="## Role\n\nWrite **Python**. [red]not markup[/red] "
+        "<script>alert(1)</script>\n\n"
         "[click](javascript:alert(1))",
         city="Berlin",
         country="DE",

@@ -363,9 +363,8 @@ class DeployScreen(ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="form-proxy", exit_on_error=False)
     def _check_proxy(self, proxy: str, ca: str | None) -> None:
-        from engine.proxies import check_proxy, resolve_proxy
-
         from engine.errors import UserError
+        from engine.proxies import check_proxy, resolve_proxy
 
         try:
             check = check_proxy(resolve_proxy(proxy), ca_cert=ca, timeout=10)

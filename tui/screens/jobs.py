@@ -86,13 +86,36 @@ class JobsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Title", key="title", width=40)
-        table.add_column("Company", key="company", width=22)
-        table.add_column("Location", key="location", width=24)
-        table.add_column("Posted", key="posted", width=10)
-        table.add_column("Site", key="site", width=10)
+        for key, label, width in self._column_widths(self.size.width):
+            table.add_column(label, key=key, width=width)
         table.focus()
         self.action_search()
+
+    @staticmethod
+    def _column_widths(total: int) -> list[tuple[str, str, int]]:
+        """Fixed posted/site columns; the rest shared 2:1:1 by title, company and location."""
+        # Each column has one cell of padding on both sides, plus room for a scrollbar.
+        free = max(30, total - 2 * 5 - 2 - 10 - 10)
+        company = location = max(8, free // 4)
+        title = max(12, free - company - location)
+        return [
+            ("title", "Title", title),
+            ("company", "Company", company),
+            ("location", "Location", location),
+            ("posted", "Posted", 10),
+            ("site", "Site", 10),
+        ]
+
+    def on_resize(self) -> None:
+        table = self.query_one(DataTable)
+        if not table.columns:
+            return
+        for key, _, width in self._column_widths(self.size.width):
+            column = table.columns.get(key)  # type: ignore[call-overload]
+            if column is not None:
+                column.width = width
+                column.auto_width = False
+        table.refresh(layout=True)
 
     # --- searching ---
 

@@ -77,6 +77,8 @@ class FleetHeader(Widget):
     FleetHeader {
         height: 2;
         background: $panel;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 

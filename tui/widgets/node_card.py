@@ -125,6 +125,8 @@ class NodeCard(Widget):
         height: 8;
         border: round $panel-lighten-2;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 

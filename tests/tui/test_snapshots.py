@@ -1,0 +1,242 @@
+"""Snapshots of the main screens at 80×24 and 160×50.
+
+Deterministic by construction: fixed rows (timestamps included), a fixed clock for ages and
+uptimes, no embedded supervisor, a fixed host name and database label, and log times shown in
+UTC. Regenerate with ``pytest tests/tui/test_snapshots.py --snapshot-update`` after a deliberate
+change, and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from engine.db import Database
+from engine.settings import Settings
+from tests.tui.helpers import make_app, wait_for
+from tui.screens.deploy import DeployScreen
+from tui.screens.jobs import JobsScreen
+from tui.screens.logs import LogsScreen
+from tui.widgets.card_grid import CardGrid
+from tui.widgets.log_view import LogView
+
+NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
+SIZES = [(80, 24), (160, 50)]
+
+NODES = [
+    # name, status, desired, pid, found, new, done, total, current, rss MiB, restarts, error
+    ("berlin-python", "running", "running", 4101, 1234, 87, 3, 10, "Berlin", 182, 0, None),
+    ("paris-data", "starting", "running", 4102, 0, 0, 0, 8, None, 40, 0, None),
+    (
+        "madrid-devops",
+        "backoff",
+        "running",
+        None,
+        310,
+        12,
+        5,
+        10,
+        None,
+        None,
+        3,
+        "search child timed out after 180 s",
+    ),
+    ("rome-java", "stopped", "stopped", None, 77, 5, 10, 10, None, None, 0, None),
+    (
+        "hostile-node",
+        "fatal",
+        "running",
+        None,
+        0,
+        0,
+        0,
+        4,
+        None,
+        None,
+        5,
+        "[bold red]pwn[/] \x1b[31mred\x1b[0m [link=http://x]click[/link]",
+    ),
+    ("vienna-sre", "stopping", "stopped", 4106, 45, 2, 7, 10, "Graz", 120, 1, None),
+]
+SPECS = {
+    "berlin-python": ("python developer", "DE", ["linkedin", "indeed"]),
+    "paris-data": ("data engineer", "FR", ["indeed"]),
+    "madrid-devops": ("devops", "ES", ["linkedin"]),
+    "rome-java": ("java", "IT", ["linkedin", "indeed"]),
+    "hostile-node": ("[i]markup[/i] term", "US", ["indeed"]),
+    "vienna-sre": ("site reliability", "AT", ["linkedin"]),
+}
+
+
+def _seed(db: Database) -> None:
+    with db.connection() as conn:
+        for n, (
+            name,
+            status,
+            desired,
+            pid,
+            found,
+            new,
+            done,
+            total,
+            cur,
+            rss,
+            restarts,
+            err,
+        ) in enumerate(NODES):
+            term, country, sites = SPECS[name]
+            spec = {
+                "name": name,
+                "search_term": term,
+                "country": country,
+                "locations": ["A", "B"],
+                "sites": sites,
+            }
+            alive = pid is not None
+            conn.execute(
+                """
+                INSERT INTO nodes (name, spec, desired, status, pid, heartbeat_at, started_at,
+                    restarts, last_error, jobs_found, jobs_new, locations_done, locations_total,
+                    current_location, rss_bytes, cycle)
+                VALUES (%s, %s, %s, %s::node_status, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)
+                """,
+                (
+                    name,
+                    json.dumps(spec),
+                    desired,
+                    status,
+                    pid,
+                    NOW - timedelta(seconds=2 + n) if alive else None,
+                    NOW - timedelta(hours=1, minutes=n * 7) if alive else None,
+                    restarts,
+                    err,
+                    found,
+                    new,
+                    done,
+                    total,
+                    cur,
+                    rss * 1024 * 1024 if rss else None,
+                ),
+            )
+        levels = ["info", "debug", "warning", "error", "info", "info"]
+        for i in range(30):
+            conn.execute(
+                "INSERT INTO node_logs (node_id, ts, level, event, message, fields)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (
+                    1,
+                    NOW - timedelta(minutes=30 - i),
+                    levels[i % len(levels)],
+                    "search_done" if i % 3 else "search_started",
+                    f"search {i}: [b]not bold[/b] \x1b[31mno colour" if i == 9 else f"search {i}",
+                    json.dumps({"site": "indeed", "found": i}),
+                ),
+            )
+        for i in range(12):
+            conn.execute(
+                "INSERT INTO jobs (job_url, site, title, company, city, country, is_remote,"
+                " date_posted, first_seen_at, description)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    f"https://example.test/job/{i}",
+                    "indeed" if i % 2 else "linkedin",
+                    "[b]Lead[/b] engineer \x1b[2J" if i == 0 else f"Python developer {i}",
+                    f"Company {i}",
+                    "Berlin",
+                    "DE",
+                    i % 4 == 0,
+                    (NOW - timedelta(days=i)).date(),
+                    NOW - timedelta(days=i),
+                    "Write Python.",
+                ),
+            )
+
+
+@pytest.fixture
+def snapshot_app(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    _seed(db)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.setattr(
+        Database, "masked_url", property(lambda self: "postgresql://jobfleet:***@db:5432/jobfleet")
+    )
+    fixed = settings.model_copy(update={"host_name": "snapshot-host"})
+    app = make_app(fixed, db, clock=lambda: NOW, poll_interval=3600)
+    yield app
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+async def _dashboard_ready(pilot: Pilot[Any]) -> None:
+    app: Any = pilot.app
+    await wait_for(pilot, lambda: len(app.dashboard.query_one(CardGrid).cards) == 6, "cards")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(snapshot_app, terminal_size=size, run_before=_dashboard_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard_filtered_by_status(
+    snap_compare: Any, snapshot_app: Any, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _dashboard_ready(pilot)
+        from textual.widgets import Select
+
+        pilot.app.screen.query_one("#filter-status", Select).value = "running"
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_deploy_form(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _dashboard_ready(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DeployScreen), "form")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_logs(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _dashboard_ready(pilot)
+        await pilot.press("l")  # the first card (berlin-python, node 1) is selected
+        screen = await wait_for(
+            pilot, lambda: isinstance(pilot.app.screen, LogsScreen) and pilot.app.screen, "logs"
+        )
+        view = screen.query_one(LogView)
+        await wait_for(pilot, lambda: view.line_count == 30, "history")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_jobs(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from textual.widgets import DataTable
+
+        await _dashboard_ready(pilot)
+        await pilot.press("j")
+        screen = await wait_for(
+            pilot, lambda: isinstance(pilot.app.screen, JobsScreen) and pilot.app.screen, "jobs"
+        )
+        await wait_for(pilot, lambda: screen.query_one(DataTable).row_count == 12, "rows")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)
