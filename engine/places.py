@@ -47,7 +47,9 @@ __all__ = [
     "indeed_country_name",
     "largest_cities",
     "parse_location",
+    "region_name",
     "resolve_country",
+    "resolve_region",
 ]
 
 
@@ -504,6 +506,18 @@ def _regions_for(part: str, countries: Iterable[str] | None) -> list[tuple[str, 
         if (wanted is None or country in wanted) and (country, code) not in found:
             found.append((country, code))
     return found
+
+
+def resolve_region(text: str | None, country: str | None = None) -> tuple[str, str] | None:
+    """(country, region code) for a region's code or name in any language pycountry has
+    ("Bavaria", "Bayern", "BY" with country DE, "TX"); None when unknown or ambiguous."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    wanted = [country.upper()] if country else None
+    found = _regions_for(text.strip(), wanted)
+    if len(found) > 1:
+        found = [cr for cr in found if cr[0] in _ABBREVIATING_COUNTRIES] or found
+    return found[0] if len(found) == 1 else None
 
 
 def region_name(country: str, code: str) -> str | None:

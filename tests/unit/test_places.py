@@ -199,6 +199,34 @@ def test_resolve_country_unknown(text: str | None) -> None:
     assert resolve_country(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "country", "expected"),
+    [
+        ("Bavaria", None, ("DE", "BY")),
+        ("bayern", "de", ("DE", "BY")),
+        ("BY", "DE", ("DE", "BY")),
+        ("TX", None, ("US", "TX")),
+        ("ON", None, ("CA", "ON")),
+        ("Karnataka", None, ("IN", "KA")),
+        ("England", None, ("GB", "ENG")),
+        ("Texas", "DE", None),
+        ("Atlantis", None, None),
+        ("", None, None),
+        (None, None, None),
+    ],
+)
+def test_resolve_region(
+    text: str | None, country: str | None, expected: tuple[str, str] | None
+) -> None:
+    assert places.resolve_region(text, country) == expected
+
+
+def test_region_name() -> None:
+    assert places.region_name("DE", "BY") == "Bavaria"
+    assert places.region_name("us", "ny") == "New York"
+    assert places.region_name("XX", "YY") is None
+
+
 def test_country_name() -> None:
     assert country_name("US") == "United States"
     assert country_name("de") == "Germany"
