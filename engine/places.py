@@ -425,6 +425,18 @@ def _subdivision(country: str, code: str) -> Any:
     return pycountry.subdivisions.get(code=f"{country}-{code}")
 
 
+# ISO 3166-2 codes retired in recent years that boards still print (India, 2023).
+_RETIRED_CODES = {("IN", "TG"): "TS", ("IN", "CT"): "CG", ("IN", "UT"): "UK", ("IN", "OR"): "OD"}
+
+
+def _top_level_code(country: str, code: str) -> str | None:
+    """The current code of a top-level subdivision written as ``code``, or None."""
+    code = code.upper()
+    code = _RETIRED_CODES.get((country, code), code)
+    sd = _subdivision(country, code)
+    return code if sd is not None and sd.parent_code is None else None
+
+
 def _admin1_to_iso(country: str, admin1: str) -> str | None:
     mapped = _admin1_table().get((country, admin1))
     if mapped:
@@ -499,9 +511,9 @@ def _regions_for(part: str, countries: Iterable[str] | None) -> list[tuple[str, 
     wanted = tuple(countries) if countries is not None else None
     if part.isalpha() and len(part) <= 3:
         for country in wanted or _ABBREVIATING_COUNTRIES:
-            sd = _subdivision(country, part.upper())
-            if sd is not None and sd.parent_code is None:
-                found.append((country, part.upper()))
+            code = _top_level_code(country, part)
+            if code is not None:
+                found.append((country, code))
     for country, code in _region_names().get(_key(part), ()):
         if (wanted is None or country in wanted) and (country, code) not in found:
             found.append((country, code))
@@ -793,29 +805,53 @@ def _readings(parts: list[str], hint: str | None) -> Iterable[_Reading]:
     for with_country in (True, False):
         for with_region in (True, False):
             i = n
-            countries: list[str | None] = [None]
+            country: str | None = None
             if with_country:
-                code = resolve_country(parts[i - 1])
-                if code is None:
+                country = resolve_country(parts[i - 1])
+                if country is None:
                     continue
-                countries = [code]
                 i -= 1
-            for country in countries:
-                regions: list[tuple[str | None, str | None]] = [(country, None)]
-                if with_region:
-                    if i == 0:
-                        continue
-                    found = _regions_for(parts[i - 1], [country] if country else None)
-                    if not found:
-                        continue
-                    regions = [(c, r) for c, r in found]
-                city_part = parts[i - 2] if with_region and i >= 2 else None
-                if not with_region:
-                    city_part = parts[i - 1] if i >= 1 else None
-                for region_country, region in regions:
-                    yield _reading(
-                        city_part, region_country, region, with_country, with_region, hint, parts
-                    )
+            if with_region and i == 0:
+                continue
+            city_part = (
+                parts[i - 2 if with_region else i - 1] if i >= (2 if with_region else 1) else None
+            )
+            regions: list[tuple[str | None, str | None]] = [(country, None)]
+            if with_region:
+                found = _region_candidates(parts[i - 1], country, city_part, hint)
+                if not found:
+                    continue
+                regions = list(found)
+            for region_country, region in regions:
+                yield _reading(
+                    city_part, region_country, region, with_country, with_region, hint, parts
+                )
+    if n >= 2 and resolve_country(parts[-1]) is None and not _regions_for(parts[-1], None):
+        # A last part that names nothing we know ("Hyderabad, TG" after a code change): read the
+        # rest without it, so the city still counts.
+        yield _reading(parts[-2], None, None, False, False, hint, parts)
+
+
+def _region_candidates(
+    part: str, country: str | None, city_part: str | None, hint: str | None
+) -> list[tuple[str, str]]:
+    """Regions a part can name. A bare code is tried in the US, Canada and Australia, in the
+    hint country, and in the country of any city the part before it names: "Munich, BY" is
+    Bavaria because a Munich lies in DE-BY, not Belarus."""
+    if country is not None:
+        return _regions_for(part, [country])
+    found = _regions_for(part, None)
+    if not (part.isalpha() and len(part) <= 3):
+        return found
+    code = part.upper()
+    extra = [hint] if hint else []
+    if city_part:
+        extra.extend(city.country for city, _ in _cities_for(city_part, None, None, hint)[:20])
+    for other in dict.fromkeys(extra):
+        canonical = _top_level_code(other, code)
+        if canonical is not None and (other, canonical) not in found:
+            found.append((other, canonical))
+    return found
 
 
 def _reading(

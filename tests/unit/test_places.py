@@ -47,6 +47,17 @@ LOCATIONS = [
     ("Vancouver, WA", None, loc("Vancouver", "WA", "US")),
     ("Vancouver, BC", None, loc("Vancouver", "BC", "CA")),
     ("Berlin, DE", None, loc("Berlin", "BE", "DE")),
+    # a bare region code outside the US/CA/AU is read in the country of the city before it
+    ("Munich, BY", None, loc("Munich", "BY", "DE")),
+    ("Berlin, BE", None, loc("Berlin", "BE", "DE")),
+    ("Chennai, TN", None, loc("Chennai", "TN", "IN")),
+    ("London, ENG", None, loc("London", "ENG", "GB")),
+    ("Paris, IDF", None, loc("Paris", "IDF", "FR")),
+    ("Munich, BY, DE", None, loc("Munich", "BY", "DE")),
+    ("Hartford, CT", None, loc("Hartford", "CT", "US")),
+    # India's retired ISO codes (2023) still printed by boards
+    ("Hyderabad, TG", None, loc("Hyderabad", "TS", "IN")),
+    ("Raipur, CT", None, loc("Raipur", "CG", "IN")),
     # ... then by the hint, then by population
     ("London", None, loc("London", "ENG", "GB")),
     ("London", "CA", loc("London", "ON", "CA")),
@@ -263,6 +274,24 @@ def test_every_largest_city_parses_back_to_its_country() -> None:
     for country in ("US", "DE", "GB", "IN", "CA", "AU", "FR", "NL", "JP", "BR"):
         for text in largest_cities(country, 5):
             assert parse_location(text).country == country, text
+
+
+def test_every_place_the_simulated_boards_print_parses() -> None:
+    sim = pytest.importorskip("engine.sim.places")
+    for country in sim.COUNTRIES:
+        for city in country.cities:
+            texts = [
+                f"{city.name}, {city.region}, {country.name}",  # LinkedIn
+                f"{city.indeed_name}, {city.region_code}, {country.name}",  # Indeed via jobspy
+                f"{city.name}, {city.region_code}",
+            ]
+            if city.metro:
+                texts.append(city.metro)
+            for text in texts:
+                for hint in (country.code, None):
+                    found = parse_location(text, hint)
+                    assert found.country == country.code, (text, hint, found)
+                    assert found.city is not None, (text, hint, found)
 
 
 def test_indeed_country_names_match_installed_jobspy() -> None:
