@@ -151,10 +151,32 @@ def request_restart(db: Any, node_id: int) -> None:
     _request(db, "request_restart", node_id, "restart_requested", "restart requested")
 
 
-def delete_node(db: Any, node_id: int) -> None:
-    """Remove a node and its logs. Refused while a worker may still run (stop or kill it first)."""
+def update_spec(db: Any, node_id: int, spec: NodeSpec) -> None:
+    """Replace a node's spec; a running worker picks it up when it is next started."""
     with db.connection() as conn:
-        row = conn.execute(q("delete_node"), {"id": node_id}).fetchone()
+        row = conn.execute(
+            q("update_node_spec"),
+            {
+                "id": node_id,
+                "spec": json.dumps(spec.stored_dict(), allow_nan=False),
+                "locations_total": len(spec.locations),
+            },
+        ).fetchone()
+        if row is None:
+            raise UnknownNode(f"no node with id {node_id}")
+        log_event_now(
+            conn, "info", "spec_updated", "spec updated", node_id=node_id, spec=spec.display_dict()
+        )
+
+
+def delete_node(db: Any, node_id: int, *, force: bool = False) -> None:
+    """Remove a node and its logs. Refused while a worker may still run (stop or kill it first)
+    unless ``force``: a worker whose row is gone exits at its next heartbeat, and the supervisor
+    kills any worker of a node it no longer finds."""
+    with db.connection() as conn:
+        row = conn.execute(
+            q("force_delete_node" if force else "delete_node"), {"id": node_id}
+        ).fetchone()
         if row is None:
             exists = conn.execute(q("get_node_by_id"), {"id": node_id}).fetchone()
             if exists is None:

@@ -116,7 +116,7 @@ def _check_proxy(url: str) -> str:
         # Never echo the value: it is most likely the secret itself.
         raise ValueError(
             "holds a literal password; put the password in an environment variable and write "
-            "${VAR_NAME} in its place (e.g. http://user:${PROXY_PASS}@host:port)"
+            "${VAR_NAME} in its place in the URL"
         )
     if user is not None and "$" in user and not ENV_REF.fullmatch(user):
         raise ValueError("user name must be plain text or a single ${VAR_NAME} reference")

@@ -52,6 +52,9 @@ EXIT_SUPERSEDED = 5  # the row names another worker: it left on its own
 EXIT_CONFIG = 78  # the spec cannot be run (sysexits EX_CONFIG): FATAL at once
 
 NODES_CHANNEL = "jobfleet_nodes"
+# Host locks are (LOCK_CLASS, HOST_LOCK_BASE + host id): objects below the base belong to
+# engine.db (MIGRATION_LOCK = 1 would otherwise be host 1's lock, and block every migration).
+HOST_LOCK_BASE = 1 << 20
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
 PRUNE_EVERY_S = 60.0
 KILL_RETRY_S = 5.0
@@ -288,7 +291,8 @@ def supervisor_holder(db: Any, hostname: str) -> dict[str, Any] | None:
     """The supervisor currently holding this host's lock (pid, heartbeat age), or None."""
     with db.connection() as conn:
         row = conn.execute(
-            q("host_holder"), {"hostname": hostname, "lock_class": LOCK_CLASS}
+            q("host_holder"),
+            {"hostname": hostname, "lock_class": LOCK_CLASS, "lock_base": HOST_LOCK_BASE},
         ).fetchone()
     if row is None or not row["locked"]:
         return None
@@ -359,7 +363,7 @@ class Supervisor:
         host_id = int(row["id"])
         lock_conn = self.db.connect(autocommit=True)
         got = lock_conn.execute(
-            q("try_host_lock"), {"lock_class": LOCK_CLASS, "host_id": host_id}
+            q("try_host_lock"), {"lock_class": LOCK_CLASS, "lock_id": HOST_LOCK_BASE + host_id}
         ).fetchone()
         if not got or not got["ok"]:
             lock_conn.close()
@@ -557,7 +561,8 @@ class Supervisor:
             self._lock_conn = None
         conn = self.db.connect(autocommit=True)  # DatabaseUnavailable: try again next tick
         got = conn.execute(
-            q("try_host_lock"), {"lock_class": LOCK_CLASS, "host_id": self.host_id}
+            q("try_host_lock"),
+            {"lock_class": LOCK_CLASS, "lock_id": HOST_LOCK_BASE + (self.host_id or 0)},
         ).fetchone()
         if not got or not got["ok"]:
             conn.close()

@@ -1,13 +1,366 @@
-"""Placeholder: the commands of this group are being built."""
+"""Node commands: deploy, nodes, start, stop, kill, restart, rm, logs, demo, and the headless
+supervisor (``jobfleet --no-ui``). They only write rows and NOTIFY, so they work from any shell
+while a TUI or a headless supervisor does the process work."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
+from engine.cli import CliState, common_options, pass_state
+from engine.cli.output import info, print_json, print_table, stdout
+from engine.errors import UserError
+from engine.events import format_event, redact
+
+LIST_KEYS = (
+    "id",
+    "name",
+    "status",
+    "desired",
+    "pid",
+    "host",
+    "heartbeat_age_s",
+    "jobs_found",
+    "jobs_new",
+    "restarts",
+    "last_error",
+    "cycle",
+    "locations_done",
+    "locations_total",
+    "current_location",
+    "rss_bytes",
+    "started_at",
+    "stopped_at",
+    "last_exit",
+)
+
+
+def load_tui() -> Callable[..., None]:
+    try:
+        from tui.app import run_app
+    except ImportError as exc:
+        raise UserError(
+            f"the terminal UI cannot be loaded ({exc}); run 'jobfleet --no-ui' for the headless "
+            "supervisor"
+        ) from None
+    return run_app  # type: ignore[no-any-return]
+
+
+def run_headless(state: CliState, *, stop_workers: bool) -> None:
+    """The supervisor in the foreground, events on stderr, until SIGTERM/SIGINT."""
+    from engine.supervisor import Supervisor
+
+    db = state.db()
+    supervisor = Supervisor(state.settings, db, mirror=sys.stderr)
+    previous = {}
+
+    def stop(signum: int, _frame: Any) -> None:
+        supervisor.request_stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, stop)
+    try:
+        supervisor.acquire()
+        info(
+            f"supervising host {state.settings.host_name} (database {db.masked_url}); "
+            "Ctrl-C to leave" + (" and stop the workers" if stop_workers else "")
+        )
+        supervisor.run_forever()
+    finally:
+        try:
+            if supervisor.host_id is not None:
+                supervisor.shutdown(stop_workers=stop_workers)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def run_default(state: CliState, *, no_ui: bool, stop_workers: bool) -> None:
+    if no_ui:
+        run_headless(state, stop_workers=stop_workers)
+        return
+    load_tui()(state.settings)
+
+
+# --- deploy -----------------------------------------------------------------------------------
+
+
+def _parse_delay(text: str) -> tuple[float, float]:
+    lo, sep, hi = text.partition("-")
+    try:
+        low = float(lo)
+        high = float(hi) if sep else low
+    except ValueError:
+        raise UserError(
+            f"--delay must look like MIN-MAX in seconds (e.g. 30-90), not {text[:40]!r}"
+        ) from None
+    return low, high
+
+
+def _read_spec_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except (ValueError, Exception) as exc:
+        raise UserError(f"{path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} must hold one mapping of spec fields")
+    return data
+
+
+@click.command()
+@common_options
+@click.option(
+    "--file",
+    "spec_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the spec from a YAML or JSON file (other options override it).",
+)
+@click.option("--name")
+@click.option("--search", "search_term", help="Search term.")
+@click.option("--country", help="Country (ISO code or name).")
+@click.option("--sites", help="Comma-separated job sites (default linkedin,indeed).")
+@click.option(
+    "--location",
+    "locations",
+    multiple=True,
+    help="A location to search (repeatable; default: the country's largest cities).",
+)
+@click.option(
+    "--proxy", "proxies", multiple=True, help="Proxy URL (repeatable); passwords as ${ENV_VAR}."
+)
+@click.option("--results", "results_wanted", type=int)
+@click.option("--hours-old", type=int)
+@click.option("--delay", help="Random delay between searches, MIN-MAX seconds.")
+@click.option("--cycle-minutes", type=float, help="Minimum duration of one cycle.")
+@click.option("--max-cycles", type=int, help="Cycles before the worker is recycled.")
+@click.option("--ca-cert", help="CA certificate for a TLS-intercepting proxy.")
+@click.option("--memory-limit-mb", type=int)
+@click.option("--no-start", is_flag=True, help="Deploy without starting.")
+@pass_state
+def deploy(state: CliState, spec_file: Path | None, no_start: bool, **options: Any) -> None:
+    """Deploy a node and print its id."""
+    from engine import nodes
+    from engine.spec import parse_spec
+
+    data: dict[str, Any] = _read_spec_file(spec_file) if spec_file else {}
+    delay = options.pop("delay")
+    if delay:
+        data["delay_min"], data["delay_max"] = _parse_delay(delay)
+    for key, value in options.items():
+        if value is None or value == ():
+            continue
+        data[key] = list(value) if isinstance(value, tuple) else value
+    spec = parse_spec(data)
+    node_id = nodes.deploy(state.db(), spec, start=not no_start)
+    stdout.print(str(node_id), markup=False, highlight=False)
+
+
+# --- list and control ---------------------------------------------------------------------------
+
+
+def _row_for_json(row: dict[str, Any]) -> dict[str, Any]:
+    from engine.spec import load_stored_spec
+
+    out = {key: row.get(key) for key in LIST_KEYS}
+    if out["last_error"]:
+        out["last_error"] = redact(str(out["last_error"]))
+    try:
+        out["spec"] = load_stored_spec(row["spec"]).display_dict()
+    except UserError:
+        out["spec"] = None
+    return out
+
+
+def _settled(status: str, desired: str) -> bool:
+    if desired == "running":
+        return status in ("starting", "running", "backoff", "fatal")
+    return status in ("stopped", "stopping", "fatal")
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 120:
+        return f"{seconds:.1f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.0f}h"
+
+
+@click.command("nodes")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_state
+def list_cmd(state: CliState, as_json: bool) -> None:
+    """List the nodes with their status and live metrics."""
+    from engine import nodes
+
+    rows = nodes.list_nodes(state.db())
+    if as_json:
+        print_json([_row_for_json(r) for r in rows])
+        return
+    table = []
+    for r in rows:
+        wanted = "" if _settled(r["status"], r["desired"]) else f"→{r['desired']}"
+        table.append(
+            {
+                "id": r["id"],
+                "name": r["name"],
+                "status": f"{r['status']}{wanted}",
+                "pid": r["pid"],
+                "beat": _age(r["heartbeat_age_s"]),
+                "cycle": r["cycle"],
+                "loc": f"{r['locations_done']}/{r['locations_total']}",
+                "found": r["jobs_found"],
+                "new": r["jobs_new"],
+                "restarts": r["restarts"],
+                "rss": f"{r['rss_bytes'] >> 20}M" if r["rss_bytes"] else "",
+            }
+        )
+    if not table:
+        info("no nodes yet; deploy one with 'jobfleet deploy' or try 'jobfleet demo'")
+        return
+    print_table(table, list(table[0]))
+
+
+def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.Command:
+    @click.command(name, help=doc)
+    @common_options
+    @click.argument("node")
+    @pass_state
+    def command(state: CliState, node: str, yes: bool = False) -> None:
+        from engine import nodes
+
+        db = state.db()
+        row = nodes.get_node(db, node)
+        if confirm and not yes:
+            click.confirm(f"{name} node {row['name']} (id {row['id']})?", abort=True)
+        getattr(nodes, action)(db, row["id"])
+        info(f"{name}: node {row['name']} (id {row['id']}) — request recorded")
+
+    if confirm:
+        command = click.option("--yes", "-y", is_flag=True, help="Do not ask.")(command)
+    return command
+
+
+@click.command("rm")
+@common_options
+@click.argument("node")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+@pass_state
+def rm_cmd(state: CliState, node: str, yes: bool) -> None:
+    """Remove a node (killing its worker first) and its logs."""
+    from engine import nodes
+    from engine.states import PROCESS_STATES
+
+    db = state.db()
+    row = nodes.get_node(db, node)
+    if not yes:
+        click.confirm(f"remove node {row['name']} (id {row['id']}) and its logs?", abort=True)
+    if row["status"] in PROCESS_STATES:
+        nodes.request_kill(db, row["id"])
+        deadline = time.monotonic() + state.settings.stop_grace + 5
+        while time.monotonic() < deadline:
+            if nodes.get_node(db, row["id"])["status"] not in PROCESS_STATES:
+                break
+            time.sleep(0.2)
+    # Forced if no supervisor acted: the worker exits when it finds its row gone.
+    nodes.delete_node(db, row["id"], force=True)
+    info(f"removed node {row['name']} (id {row['id']})")
+
+
+@click.command("logs")
+@common_options
+@click.argument("node", required=False)
+@click.option("--all", "all_nodes", is_flag=True, help="Every node and the supervisors.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new events.")
+@click.option(
+    "--level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="Only this level and above.",
+)
+@click.option("-n", "lines", type=int, default=50, show_default=True, help="How many to show.")
+@pass_state
+def logs_cmd(
+    state: CliState, node: str | None, all_nodes: bool, follow: bool, level: str | None, lines: int
+) -> None:
+    """Show a node's events (or --all)."""
+    from engine import nodes
+    from engine.events import LogFollower, fetch_logs, levels_at_least
+
+    if not node and not all_nodes:
+        raise UserError("name a node (id or name) or pass --all")
+    db = state.db()
+    node_id = None if all_nodes else int(nodes.get_node(db, node or "")["id"])
+    levels = levels_at_least(level) if level else None
+
+    def show(row: dict[str, Any]) -> None:
+        line = format_event(row)
+        if all_nodes and row.get("node_name"):
+            line = line.replace(
+                f"node {row['node_id']} ", f"node {row['node_id']}:{row['node_name']} ", 1
+            )
+        sys.stdout.write(redact(line.replace("\x1b", "␛")) + "\n")
+
+    rows = fetch_logs(db, node_id=node_id, levels=levels, limit=max(lines, 1))
+    for row in rows:
+        show(row)
+    sys.stdout.flush()
+    if not follow:
+        return
+    follower = LogFollower(
+        db, node_id=node_id, levels=levels, after_id=rows[-1]["id"] if rows else None
+    )
+    try:
+        for row in follower.follow():
+            show(row)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        follower.close()
+
+
+@click.command("demo")
+@common_options
+@click.option("--no-ui", is_flag=True, help="Run the supervisor headless instead of the TUI.")
+@pass_state
+def demo_cmd(state: CliState, no_ui: bool) -> None:
+    """Simulated job boards, three demo nodes scraping them, and the supervisor."""
+    from engine.demo import run_demo
+
+    run_demo(state, no_ui=no_ui)
+
 
 def register(cli: click.Group) -> None:
-    return None
-
-
-def run_default(state: object, *, no_ui: bool, stop_workers: bool) -> None:
-    from engine.errors import UserError
-
-    raise UserError("the supervisor and the terminal UI are not built yet")
+    cli.add_command(deploy)
+    cli.add_command(list_cmd)
+    cli.add_command(_control("start", "Start a node (also one that went FATAL).", "request_start"))
+    cli.add_command(
+        _control("stop", "Stop a node (SIGTERM, then SIGKILL after the grace).", "request_stop")
+    )
+    cli.add_command(
+        _control("kill", "Kill a node's worker at once (SIGKILL).", "request_kill", confirm=True)
+    )
+    cli.add_command(
+        _control("restart", "Stop a node's worker and start a fresh one.", "request_restart")
+    )
+    cli.add_command(rm_cmd)
+    cli.add_command(logs_cmd)
+    cli.add_command(demo_cmd)

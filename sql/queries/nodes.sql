@@ -150,11 +150,12 @@ SELECT h.id, h.hostname, h.pid, h.started_at, h.heartbeat_at,
        extract(epoch FROM now() - h.heartbeat_at)::double precision AS heartbeat_age_s,
        EXISTS (SELECT 1 FROM pg_locks l
                WHERE l.locktype = 'advisory' AND l.classid = %(lock_class)s::oid
-                 AND l.objid = h.id::oid AND l.objsubid = 2 AND l.granted) AS locked
+                 AND l.objid = (%(lock_base)s + h.id)::oid AND l.objsubid = 2
+                 AND l.granted) AS locked
 FROM hosts h WHERE h.hostname = %(hostname)s;
 
 -- name: try_host_lock
-SELECT pg_try_advisory_lock(%(lock_class)s::int, %(host_id)s::int) AS ok;
+SELECT pg_try_advisory_lock(%(lock_class)s::int, %(lock_id)s::int) AS ok;
 
 -- name: supervisor_nodes
 -- Everything the supervisor needs to decide, judged by the database clock.
@@ -218,3 +219,11 @@ UPDATE nodes SET last_error = %(error)s, updated_at = now() WHERE id = %(id)s AN
 -- name: worker_exit
 UPDATE nodes SET last_exit = %(code)s, stopped_at = now(), updated_at = now()
 WHERE id = %(id)s AND pid = %(pid)s;
+
+-- name: update_node_spec
+UPDATE nodes SET spec = %(spec)s, locations_total = %(locations_total)s, updated_at = now()
+WHERE id = %(id)s
+RETURNING id;
+
+-- name: force_delete_node
+DELETE FROM nodes WHERE id = %(id)s RETURNING id;

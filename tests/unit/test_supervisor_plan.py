@@ -1,0 +1,186 @@
+"""The supervisor's decisions, as a pure function of the node row and its process."""
+
+import pytest
+
+from engine.nodes import NOW, Later
+from engine.states import Desired, NodeStatus, can_transition
+from engine.supervisor import (
+    EXIT_CONFIG,
+    EXIT_RECYCLE,
+    NodeView,
+    Policy,
+    ProcView,
+    plan,
+)
+
+S = NodeStatus
+POLICY = Policy(
+    stale_after=20, stop_grace=5, start_secs=5, start_retries=3, backoff_base=1, backoff_max=8
+)
+
+
+def node(status=S.RUNNING, desired=Desired.RUNNING, **kw):
+    return NodeView(id=1, status=status, desired=desired, **kw)
+
+
+def alive(**kw):
+    return ProcView(state="alive", uptime_s=kw.pop("uptime_s", 100.0), **kw)
+
+
+def gone(code=None, **kw):
+    return ProcView(state="gone", exit_code=code, uptime_s=kw.pop("uptime_s", 100.0), **kw)
+
+
+def kinds(actions):
+    return [(a.kind, a.status) if a.kind == "state" else a.kind for a in actions]
+
+
+def run(n, p, *, in_grace=False, memory_ok=True):
+    actions = plan(n, p, POLICY, in_grace=in_grace, memory_ok=memory_ok)
+    # Every status change the plan proposes must be a legal transition, in order.
+    current = n.status
+    for a in actions:
+        if a.kind == "state":
+            assert can_transition(current, a.status), (current, a.status)
+            current = a.status
+    return actions
+
+
+def test_stopped_and_wanted_running_spawns():
+    assert kinds(run(node(S.STOPPED), ProcView())) == ["spawn"]
+
+
+def test_low_memory_defers_spawn():
+    assert kinds(run(node(S.STOPPED), ProcView(), memory_ok=False)) == ["defer"]
+
+
+def test_first_heartbeat_means_running():
+    actions = run(node(S.STARTING, has_heartbeat=True), alive(uptime_s=0.5))
+    assert kinds(actions) == [("state", S.RUNNING)]
+
+
+def test_starting_without_heartbeat_is_killed_after_stale_after():
+    assert run(node(S.STARTING), alive(uptime_s=5)) == []
+    assert kinds(run(node(S.STARTING), alive(uptime_s=25))) == ["kill"]
+    assert run(node(S.STARTING), alive(uptime_s=25), in_grace=True) == []
+
+
+def test_stop_request_sends_sigterm_then_sigkill_after_grace():
+    n = node(S.RUNNING, desired=Desired.STOPPED, stop_requested=True, heartbeat_age_s=1)
+    assert kinds(run(n, alive())) == ["term", ("state", S.STOPPING)]
+    stopping = node(S.STOPPING, desired=Desired.STOPPED)
+    assert run(stopping, alive(term_sent_age_s=1)) == []
+    assert kinds(run(stopping, alive(term_sent_age_s=6))) == ["kill"]
+    # Adopted while stopping (supervisor restarted): SIGTERM again.
+    assert kinds(run(stopping, alive())) == ["term"]
+
+
+def test_worker_exit_after_stop_is_stopped():
+    actions = run(node(S.STOPPING, desired=Desired.STOPPED), gone(0))
+    assert kinds(actions) == ["forget", ("state", S.STOPPED)]
+    assert actions[1].fields["pid"] is None and actions[1].fields["stopped_at"] is NOW
+
+
+def test_worker_that_left_on_its_own_after_stop_request_is_stopped_not_crashed():
+    actions = run(node(S.RUNNING, desired=Desired.STOPPED, stop_requested=True), gone(0))
+    assert kinds(actions) == ["forget", ("state", S.STOPPED)]
+
+
+def test_kill_request():
+    actions = run(node(S.RUNNING, desired=Desired.STOPPED, kill_requested=True), alive())
+    assert kinds(actions) == ["kill", ("state", S.STOPPED)]
+    assert actions[0].reason == "killed on request"
+    # Once killed we only wait for the reaper; then just forget.
+    assert run(node(S.STOPPED, desired=Desired.STOPPED), alive(kill_sent_age_s=0.1)) == []
+    assert kinds(run(node(S.STOPPED, desired=Desired.STOPPED), alive(kill_sent_age_s=9))) == [
+        "kill"
+    ]
+    done = run(node(S.STOPPED, desired=Desired.STOPPED), gone(-9, killed_on_request=True))
+    assert kinds(done) == ["forget"]
+
+
+def test_stale_heartbeat_kills_unless_in_grace():
+    stale = node(S.RUNNING, heartbeat_age_s=25, has_heartbeat=True)
+    actions = run(stale, alive())
+    assert kinds(actions) == ["kill"] and "stale" in actions[0].reason
+    assert run(stale, alive(), in_grace=True) == []
+
+
+def test_killed_for_staleness_then_gone_is_a_crash_with_backoff():
+    actions = run(node(S.RUNNING), gone(-9, kill_reason="heartbeat stale for 25.0 s"))
+    assert kinds(actions) == ["forget", ("state", S.EXITED), ("state", S.BACKOFF)]
+    assert "stale" in actions[1].reason
+
+
+def test_crash_backoff_grows_then_fatal():
+    delays = []
+    crashes = 0
+    for _ in range(POLICY.start_retries):
+        actions = run(node(S.RUNNING, fast_crashes=crashes), gone(1, uptime_s=0.5))
+        last = actions[-1]
+        if last.status == S.FATAL:
+            break
+        assert last.status == S.BACKOFF
+        delays.append(last.fields["next_start_at"].seconds)
+        crashes = last.fields["fast_crashes"]
+    assert delays == [1, 2]
+    assert last.status == S.FATAL and last.level == "error"
+
+
+def test_slow_crash_resets_the_fast_crash_count():
+    actions = run(node(S.RUNNING, fast_crashes=2), gone(1, uptime_s=600))
+    assert actions[-1].status == S.BACKOFF and actions[-1].fields["fast_crashes"] == 0
+    assert actions[-1].fields["next_start_at"] == Later(POLICY.backoff_base)
+
+
+def test_backoff_caps():
+    assert POLICY.backoff(10) == POLICY.backoff_max
+
+
+def test_config_error_goes_fatal_at_once():
+    actions = run(node(S.STARTING), gone(EXIT_CONFIG, uptime_s=0.3))
+    assert kinds(actions)[-1] == ("state", S.FATAL)
+
+
+def test_recycle_is_not_a_crash():
+    actions = run(node(S.RUNNING), gone(EXIT_RECYCLE))
+    assert kinds(actions) == ["forget", ("state", S.STOPPED)]
+    assert "recycled" in actions[1].reason
+
+
+def test_backoff_waits_for_its_time():
+    assert run(node(S.BACKOFF, start_due=False), ProcView()) == []
+    assert kinds(run(node(S.BACKOFF, start_due=True), ProcView())) == ["spawn"]
+
+
+def test_fatal_stays_fatal():
+    assert run(node(S.FATAL), ProcView()) == []
+
+
+@pytest.mark.parametrize("status", [S.EXITED, S.BACKOFF, S.LOST])
+def test_desired_stopped_settles_to_stopped(status):
+    assert kinds(run(node(status, desired=Desired.STOPPED), ProcView())) == [
+        ("state", S.STOPPED)
+    ]
+
+
+def test_memory_limit_recycles_through_a_graceful_stop():
+    n = node(S.RUNNING, heartbeat_age_s=1, memory_limit_mb=100)
+    actions = run(n, alive(rss_bytes=150 * 1024 * 1024))
+    assert kinds(actions) == ["fields", "term", ("state", S.STOPPING)]
+    assert actions[0].fields == {"stop_requested": True}
+
+
+def test_fast_crash_count_reset_after_start_secs():
+    n = node(S.RUNNING, heartbeat_age_s=1, fast_crashes=2)
+    assert kinds(run(n, alive(uptime_s=10))) == ["fields"]
+    assert run(n, alive(uptime_s=1)) == []
+
+
+def test_stray_process_for_node_at_rest_is_killed():
+    assert kinds(run(node(S.STOPPED, desired=Desired.STOPPED), alive())) == ["kill"]
+
+
+def test_lost_node_with_live_fresh_worker_is_running_again():
+    n = node(S.LOST, has_heartbeat=True, heartbeat_age_s=1)
+    assert kinds(run(n, alive())) == [("state", S.RUNNING)]
