@@ -208,7 +208,7 @@ JP 01:23 02:05 03:02 04:12 05:38 06:18 07:40 08:07 09:21 10:10 11:34 12:01 13:28
    16:03 17:37 18:46 19:14 20:39 21:43 22:26 23:24 24:04 25:45 26:20 27:42 28:29 29:15 30:44
    31:33 32:27 33:41 34:11 35:25 36:32 37:22 38:09 39:36 40:13 41:31 42:16 43:30 44:06 45:35
    46:19 47:47
-KR 01:49 03:45 05:43 06:42 10:26 12:28 13:41 14:47 15:27 16:46 17:44 18:29 19:30 20:48 21:31
+KR 01:49 11:11 03:45 05:43 06:42 10:26 12:28 13:41 14:47 15:27 16:46 17:44 18:29 19:30 20:48 21:31
    22:50
 KW 02:KU 04:AH 05:JA 07:FA 08:HA 09:MU
 MA 01:01 02:02 03:03 04:04 05:05 06:06 08:08 09:09 10:10 11:11 12:12
@@ -826,6 +826,10 @@ def _readings(parts: list[str], hint: str | None) -> Iterable[_Reading]:
                 yield _reading(
                     city_part, region_country, region, with_country, with_region, hint, parts
                 )
+    if n >= 3 and (country := resolve_country(parts[-1])) is not None:
+        # "Tokyo, 40, Japan": a middle part we cannot read (a board's own admin code) is skipped;
+        # the city still says where in the country the job is.
+        yield _reading(parts[-3], country, None, True, False, hint, parts)
     if n >= 2 and resolve_country(parts[-1]) is None and not _regions_for(parts[-1], None):
         # A last part that names nothing we know ("Hyderabad, TG" after a code change): read the
         # rest without it, so the city still counts.
@@ -902,6 +906,11 @@ def _read_one(part: str, hint: str | None) -> _Reading | None:
     regions = _regions_for(part, None)
     hinted = [(c, r) for c, r in regions if c == hint]
     country = resolve_country(part)
+    if country is not None and hint is not None and country != hint:
+        # "Salvador" searched in Brazil is the city there, not El Salvador.
+        in_hint = [city for city, primary in _cities_for(part, hint, None, hint) if primary]
+        if in_hint:
+            return _city_reading(in_hint[0])
     if country is not None and not (hinted and country != hint):
         cities = _cities_for(part, country, None, hint)
         if cities and cities[0][1] and country in _CITY_STATES:

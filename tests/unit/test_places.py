@@ -62,6 +62,10 @@ LOCATIONS = [
     ("London", None, loc("London", "ENG", "GB")),
     ("London", "CA", loc("London", "ON", "CA")),
     ("Paris", None, loc("Paris", "IDF", "FR")),
+    ("Salvador", None, loc(None, None, "SV")),
+    ("Salvador", "BR", loc("Salvador", "BA", "BR")),
+    ("Seoul", None, loc("Seoul", "11", "KR")),
+    ("Tokyo, 40, Japan", None, loc("Tokyo", "13", "JP")),
     ("Dublin", None, loc("Dublin", "L", "IE")),
     # jobspy's shapes: "City, ST, USA", "City, Country", one name
     ("Austin, TX, US", None, loc("Austin", "TX", "US")),
@@ -157,6 +161,15 @@ def test_every_city_region_is_an_iso_subdivision_of_its_country() -> None:
     assert len(with_region) > 0.6 * len(cities)
     for city in with_region:
         assert pycountry.subdivisions.get(code=f"{city.country}-{city.region}") is not None, city
+
+
+@pytest.mark.parametrize(
+    "country", ["US", "CA", "GB", "DE", "IN", "AU", "FR", "IT", "ES", "NL", "BR", "MX", "JP", "KR"]
+)
+def test_every_city_of_a_big_job_market_has_a_region(country: str) -> None:
+    cities = [c for c in places._cities() if c.country == country]
+    assert len(cities) > 100
+    assert [c for c in cities if c.region is None] == []
 
 
 @pytest.mark.parametrize(
