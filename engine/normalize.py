@@ -649,6 +649,8 @@ def _json_safe(value: Any, depth: int = 0) -> Any:
         return _json_safe(float(value), depth + 1)
     if isinstance(value, Enum):
         return _json_safe(value.value, depth + 1)
+    if type(value).__name__ == "datetime64":  # its tolist() is nanoseconds since the epoch
+        return _text(str(value))
     if hasattr(value, "item") or hasattr(value, "tolist"):  # numpy scalars and arrays
         try:
             plain = value.tolist() if hasattr(value, "tolist") else value.item()

@@ -502,6 +502,7 @@ def test_extra_keeps_other_columns_json_safe() -> None:
         experience_range=math.nan,
         listing_type=pd.NA,
         posted_at=pd.Timestamp("2026-11-20 10:00"),
+        seen_at=np.datetime64("2026-11-20T10:00:00"),
         unexpected={"nested": [1, math.nan, {"deep": np.int32(5)}], 3: "int key"},
     )
     assert rec.extra == {
@@ -513,6 +514,7 @@ def test_extra_keeps_other_columns_json_safe() -> None:
         "vacancy_count": 3,
         "company_num_employees": "1000+",
         "posted_at": "2026-11-20T10:00:00",
+        "seen_at": "2026-11-20T10:00:00",
         "unexpected": {"nested": [1, {"deep": 5}], "3": "int key"},
     }
     json.dumps(rec.extra, allow_nan=False)
