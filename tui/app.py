@@ -304,7 +304,7 @@ class JobfleetApp(App[None]):
             if choice in ("leave", "stop"):
                 self.run_worker(self._begin_shutdown(stop_workers=choice == "stop"))
 
-        self.push_screen(QuitScreen(running), chosen)
+        self.push_screen(QuitScreen(running, recommend_stop=self.demo), chosen)
 
     async def _begin_shutdown(self, *, stop_workers: bool) -> None:
         self._shutting_down = True

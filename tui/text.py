@@ -60,7 +60,7 @@ def fmt_bytes(value: object) -> str:
         return "—"
     for unit in ("B", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit in ("B", "KiB") else f"{size:.1f} {unit}"
+            return f"{size:.1f} {unit}" if unit == "GiB" else f"{size:.0f} {unit}"
         size /= 1024
     return "—"  # pragma: no cover - loop always returns
 

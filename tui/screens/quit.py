@@ -23,9 +23,11 @@ class QuitScreen(ModalScreen[QuitChoice | None]):
         Binding("s", "choose('stop')", "Stop workers", tooltip="Stop every worker, then quit"),
     ]
 
-    def __init__(self, running: int) -> None:
+    def __init__(self, running: int, *, recommend_stop: bool = False) -> None:
+        """``recommend_stop``: Stop gets the focus (the demo's boards die with the app)."""
         super().__init__()
         self.running = running
+        self.recommend_stop = recommend_stop
 
     def compose(self) -> ComposeResult:
         plural = "worker is" if self.running == 1 else "workers are"
@@ -42,7 +44,7 @@ class QuitScreen(ModalScreen[QuitChoice | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#leave", Button).focus()
+        self.query_one("#stop" if self.recommend_stop else "#leave", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -61,9 +61,6 @@ def card_lines(
     head.append(status, STATUS_STYLE.get(status, ""))
     if desired and desired != status and status not in ("starting", "stopping"):
         head.append(f" → {desired}", "italic")
-    pid = node.get("pid")
-    if pid:
-        head.append(f"  pid {pid}", "dim")
 
     what = Text(no_wrap=True, overflow="ellipsis")
     what.append(clean(spec.get("search_term")) or "—", "italic")
@@ -86,7 +83,9 @@ def card_lines(
         progress.append(" @ ")
         progress.append(clean(current))
 
-    health = Text(no_wrap=True, overflow="ellipsis")
+    process = Text(no_wrap=True, overflow="ellipsis")
+    pid = node.get("pid")
+    process.append(f"pid {pid}" if pid else "no process", "" if pid else "dim")
     uptime = None
     if status in ("running", "starting", "stopping"):
         uptime = seconds_between(now, node.get("started_at"))
@@ -94,15 +93,16 @@ def card_lines(
     age = seconds_between(now, node.get("heartbeat_at"))
     if age is None:
         age = node.get("heartbeat_age_s")
-    health.append(f"rss {fmt_bytes(node.get('rss_bytes'))}")
-    health.append(f" · up {fmt_duration(uptime)}")
-    health.append(f" · hb {fmt_duration(age)}")
+    process.append(f" · rss {fmt_bytes(node.get('rss_bytes'))}")
+    process.append(f" · up {fmt_duration(uptime)}")
+
+    health = Text(no_wrap=True, overflow="ellipsis")
+    health.append(f"hb {fmt_duration(age)}")
     restarts = int(node.get("restarts") or 0)
     health.append(f" · restarts {restarts}", "bold yellow" if restarts else "")
-
-    chart = Text(no_wrap=True, overflow="ellipsis")
-    chart.append("24h ", "dim")
-    chart.append(sparkline(spark, inner - 4), "cyan")
+    health.append(" · ")
+    # New jobs per hour, newest on the right; as many hours as the card has room for.
+    health.append(sparkline(spark, max(0, inner - health.cell_len)), "cyan")
 
     error = Text(no_wrap=True, overflow="ellipsis")
     last_error = node.get("last_error")
@@ -113,7 +113,7 @@ def card_lines(
         error.append("no errors", "dim")
 
     return Text("\n", no_wrap=True, overflow="ellipsis").join(
-        [head, what, progress, health, chart, error]
+        [head, what, progress, process, health, error]
     )
 
 
@@ -142,9 +142,12 @@ class NodeCard(Widget):
         self.node: dict[str, Any] = node
         self.spark: list[int] = list(spark or [])
         self.now = now
-        self._drawn: tuple[Any, ...] | None = None
         self._status = ""
         self._apply_status()
+        self.tooltip = (
+            "Click to select, double-click for logs. The bars are new jobs per hour, "
+            "newest on the right."
+        )
 
     def _apply_status(self) -> None:
         status = str(self.node.get("status") or "stopped")
@@ -154,28 +157,27 @@ class NodeCard(Widget):
             self.add_class(f"-{status}")
             self._status = status
 
-    def _key(self) -> tuple[Any, ...]:
-        # What the card shows, in comparable form: equal keys mean an identical picture.
-        n = self.node
-        return (
-            tuple(sorted((k, repr(v)) for k, v in n.items() if k != "heartbeat_age_s")),
-            tuple(self.spark),
-            self.now.replace(microsecond=0) if self.now is not None else None,
-        )
+    @staticmethod
+    def _second(now: datetime | None) -> datetime | None:
+        return now.replace(microsecond=0) if now is not None else None
 
     def show(self, node: dict[str, Any], spark: list[int] | None, now: datetime | None) -> bool:
         """Take new data; repaint only when something visible changed. Returns whether it did."""
-        self.node, self.spark, self.now = node, list(spark or []), now
-        self._apply_status()
-        key = self._key()
-        if key == self._drawn:
+        spark = list(spark or [])
+        # heartbeat_age_s differs on every poll; what is drawn derives from heartbeat_at and now.
+        same = (
+            spark == self.spark
+            and self._second(now) == self._second(self.now)
+            and {**node, "heartbeat_age_s": None} == {**self.node, "heartbeat_age_s": None}
+        )
+        self.node, self.spark, self.now = node, spark, now
+        if same:
             return False
-        self._drawn = key
+        self._apply_status()
         self.refresh()
         return True
 
     def render(self) -> RenderableType:
-        self._drawn = self._key()
         return card_lines(self.node, self.spark, self.now, self.content_size.width)
 
     def on_click(self, event: events.Click) -> None:
