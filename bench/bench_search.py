@@ -5,7 +5,8 @@
 
 The postings are synthetic but shaped like real ones: titles from role words, ~1 KB descriptions
 built from a Zipf-distributed vocabulary (so some words are in most postings and most words in
-few), one rare project code name per posting, dates over the last 90 days, a skewed mix of
+few), one rare project code name per posting, dates over the last 90 days (more recent ones,
+stored roughly in date order as a scraper discovers them), a skewed mix of
 countries, regions and cities, two sites, 15 % remote. Rows are generated in Python and loaded
 with COPY on two connections (Postgres computes the generated tsvector); the indexes are built
 after the load. Every search goes through ``engine.store.search_jobs``, as the CLI and TUI do.
@@ -26,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
+from psycopg import sql
 
 from bench._common import Timer, bench_database, percentile, server_version
 from engine.db import Database
@@ -112,7 +114,10 @@ class Corpus:
             )
             body = " ".join(rng.choices(self.sentences, k=rng.randint(8, 14)))
             description = f"## About {rng.choice(self.codenames)}\n\n{body}"
-            posted = today - timedelta(days=int(rng.random() ** 1.5 * 90))
+            # Postings are stored as they are discovered, so the table is (roughly) in date
+            # order: oldest first. Recent days hold more postings (u ** 1.5).
+            u = (stop - i - rng.random()) / (stop - start)
+            posted = today - timedelta(days=int(u**1.5 * 90))
             site = "linkedin" if i % 2 else "indeed"
             yield (
                 f"https://bench.example/{site}/{i}",
@@ -132,16 +137,6 @@ class Corpus:
             )
 
 
-INDEXES = (
-    "jobs_location_idx",
-    "jobs_posted_idx",
-    "jobs_first_seen_idx",
-    "jobs_site_idx",
-    "jobs_search_idx",
-    "jobs_city_lower_idx",
-)
-
-
 def load(url: str, rows: int, seed: int) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         have = conn.execute("SELECT count(*) FROM jobs").fetchone()
@@ -150,13 +145,13 @@ def load(url: str, rows: int, seed: int) -> None:
             return
         # Save index definitions, drop them, load, rebuild: much faster than index maintenance.
         defs = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'jobs' "
-            "AND indexname = ANY(%s)",
-            (list(INDEXES),),
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid "
+            "WHERE i.indrelid = 'jobs'::regclass AND c.oid IS NULL"
         ).fetchall()
         conn.execute("TRUNCATE jobs CASCADE")
         for name, _ in defs:
-            conn.execute(f"DROP INDEX IF EXISTS {name}")  # our own constant names
+            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
     corpus = Corpus(seed)
     parts = 2
     bounds = [rows * p // parts for p in range(parts + 1)]

@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 import time
 import uuid
@@ -546,11 +547,88 @@ def _clean_input(value: str | None) -> str | None:
     return value or None
 
 
+# Relative cost of testing one posting during an index walk (neighbouring rows, mostly in cache)
+# and of fetching one match for a bitmap scan (anywhere in the table, then sorted). Measured on
+# a million postings (bench/bench_search.py): about 2 us and 10 us.
+WALK_ROW_COST = 1.0
+BITMAP_MATCH_COST = 5.0
+# A bitmap search that runs longer than this was chosen on a wrong estimate: walk instead.
+BITMAP_GUARD_MS = 60
+_LEXEME = re.compile(r"'((?:[^']|'')+)'")
+
+
+def _estimate(
+    conn: psycopg.Connection[Any], name: str, params: dict[str, Any], **extra: Any
+) -> float:
+    row = conn.execute(q(name), {**params, **extra}, prepare=False).fetchone()
+    if row is None:
+        return 0.0
+    plan = next(iter(row.values()))
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def estimate_matches(conn: psycopg.Connection[Any], params: dict[str, Any]) -> float:
+    """How many postings the text and filters match, as well as the planner's statistics tell.
+
+    The planner multiplies the frequencies of AND-ed words as if they were independent; in job
+    postings they rarely are ("machine learning" is nearly as frequent as "machine"). For a
+    conjunction the estimate is taken halfway (geometrically) between independence and full
+    correlation (the rarest word's frequency).
+    """
+    independent = _estimate(conn, "jobs_search_estimate", params)
+    row = conn.execute(q("search_query_tree"), params, prepare=False).fetchone()
+    tree = str(row["tree"]) if row else ""
+    lexemes = {m.group(0) for m in _LEXEME.finditer(tree)}
+    if len(lexemes) < 2 or "|" in tree or len(lexemes) > 6:
+        return independent
+    rarest = min(_estimate(conn, "jobs_lexeme_estimate", params, lexeme=lx) for lx in lexemes)
+    return math.sqrt(max(independent, 1.0) * max(rarest, 1.0))
+
+
+def search_strategy(conn: psycopg.Connection[Any], params: dict[str, Any]) -> str:
+    """How to find the newest matches of a full-text search: "walk" or "bitmap".
+
+    Newest first is the hard part. A term in 40 % of a million postings has 400,000 matches:
+    collecting them through the GIN index and sorting them takes seconds, while walking the
+    (posted_or_seen, id) index and testing each posting finds a page of 50 after ~125 rows.
+    A rare term is the reverse: the walk tests the whole table, the GIN index hands over its
+    dozen matches at once. Postgres's own choice goes wrong both ways (it prices a tsvector test
+    as nearly free, ignoring the detoasting, and prefers a precise index plus a sort), so the
+    choice is made here from its estimates: the walk passes over about
+    (limit + offset) * filtered / matches postings, the bitmap fetches every match.
+    """
+    matches = max(estimate_matches(conn, params), 1.0)
+    filtered = _estimate(conn, "jobs_filter_estimate", params)
+    walked = (params["limit"] + params["offset"]) * filtered / matches
+    return "walk" if walked * WALK_ROW_COST < matches * BITMAP_MATCH_COST else "bitmap"
+
+
+def _run_search(conn: psycopg.Connection[Any], params: dict[str, Any], strategy: str) -> list[Any]:
+    if strategy == "walk":
+        conn.execute(q("search_walk_index"))
+        conn.execute(q("search_walk_ordered"))
+        return conn.execute(q("jobs_search"), params, prepare=False).fetchall()
+    conn.execute(q("search_bitmap_index"))
+    try:
+        with conn.transaction():
+            conn.execute(q("search_guard"), {"ms": str(BITMAP_GUARD_MS)})
+            rows = conn.execute(q("jobs_search"), params, prepare=False).fetchall()
+    except psycopg.errors.QueryCanceled:
+        log.debug("bitmap search over %s ms; walking instead", BITMAP_GUARD_MS)
+        conn.execute("RESET enable_indexscan")
+        return _run_search(conn, params, "walk")
+    conn.execute("RESET statement_timeout")
+    return rows
+
+
 def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
     """Postings matching ``query``, newest first (posting date, else first seen)."""
     params = _query_params(query)
     with db.connection() as conn:
-        rows = conn.execute(q("jobs_search"), params, prepare=False).fetchall()
+        if params["text"] is None:
+            rows = conn.execute(q("jobs_search"), params, prepare=False).fetchall()
+        else:
+            rows = _run_search(conn, params, search_strategy(conn, params))
     return [dict(row) for row in rows]
 
 

@@ -134,6 +134,69 @@ WHERE (%(text)s::text IS NULL OR j.search_vector @@ websearch_to_tsquery('englis
 ORDER BY j.posted_or_seen DESC, j.id DESC
 LIMIT %(limit)s OFFSET %(offset)s;
 
+-- name: jobs_search_estimate
+-- The planner's estimate of how many postings match (text and filters), for choosing how to
+-- search; planning only, nothing is read.
+EXPLAIN (FORMAT JSON)
+SELECT 1
+FROM jobs j
+WHERE (%(text)s::text IS NULL OR j.search_vector @@ websearch_to_tsquery('english', %(text)s))
+  AND (%(country)s::text IS NULL OR j.country = %(country)s)
+  AND (%(region)s::text IS NULL OR j.region = %(region)s)
+  AND (%(city)s::text IS NULL OR lower(j.city) = lower(%(city)s))
+  AND (%(site)s::text IS NULL OR j.site = %(site)s)
+  AND (%(remote)s::boolean IS NULL OR j.is_remote = %(remote)s)
+  AND (%(days)s::integer IS NULL OR j.posted_or_seen >= current_date - %(days)s::integer);
+
+-- name: jobs_lexeme_estimate
+-- One lexeme of the query alone (with the filters): conjunctions are estimated as if their
+-- words were independent, and words in job postings are anything but ("machine learning").
+EXPLAIN (FORMAT JSON)
+SELECT 1
+FROM jobs j
+WHERE j.search_vector @@ %(lexeme)s::tsquery
+  AND (%(country)s::text IS NULL OR j.country = %(country)s)
+  AND (%(region)s::text IS NULL OR j.region = %(region)s)
+  AND (%(city)s::text IS NULL OR lower(j.city) = lower(%(city)s))
+  AND (%(site)s::text IS NULL OR j.site = %(site)s)
+  AND (%(remote)s::boolean IS NULL OR j.is_remote = %(remote)s)
+  AND (%(days)s::integer IS NULL OR j.posted_or_seen >= current_date - %(days)s::integer);
+
+-- name: search_query_tree
+-- The indexable part of the query, as text: lexemes in quotes, operators between them.
+SELECT querytree(websearch_to_tsquery('english', %(text)s)) AS tree;
+
+-- name: search_guard
+-- A bitmap search chosen on a wrong estimate may have to sort a great many matches: cut it
+-- short and walk instead.
+SELECT set_config('statement_timeout', %(ms)s, true);
+
+-- name: jobs_filter_estimate
+-- The same without the text: how many postings a newest-first walk would pass over.
+EXPLAIN (FORMAT JSON)
+SELECT 1
+FROM jobs j
+WHERE (%(country)s::text IS NULL OR j.country = %(country)s)
+  AND (%(region)s::text IS NULL OR j.region = %(region)s)
+  AND (%(city)s::text IS NULL OR lower(j.city) = lower(%(city)s))
+  AND (%(site)s::text IS NULL OR j.site = %(site)s)
+  AND (%(remote)s::boolean IS NULL OR j.is_remote = %(remote)s)
+  AND (%(days)s::integer IS NULL OR j.posted_or_seen >= current_date - %(days)s::integer);
+
+-- name: search_walk_index
+-- Strategy "walk": follow a newest-first index and test each posting until a page is full.
+-- Cheap when matches are dense; a bitmap scan, or an unordered index scan plus a sort, would
+-- read every match (or every filtered posting) first.
+SET LOCAL enable_bitmapscan = off;
+
+-- name: search_walk_ordered
+SET LOCAL enable_sort = off;
+
+-- name: search_bitmap_index
+-- Strategy "bitmap": collect the (few) matches through the GIN index, then sort them. An index
+-- walk would test posting after posting to find them.
+SET LOCAL enable_indexscan = off;
+
 -- name: jobs_export_count
 SELECT count(*) AS n
 FROM jobs j
