@@ -66,7 +66,7 @@ class SearchRequest:
 
     def secrets(self) -> list[str]:
         """Proxy passwords, to be masked out of every message that leaves this module."""
-        found = []
+        found: list[str] = []
         for proxy in self.proxies:
             with contextlib.suppress(ValueError):
                 parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
