@@ -129,6 +129,7 @@ def test_duplicate_name_is_reported_on_the_name_field(settings: Any, db: Any) ->
     async def run() -> None:
         app = make_app(settings, db)
         async with app.run_test(size=(100, 40)) as pilot:
+            await wait_for(pilot, lambda: app.polls > 0, "first poll")
             await pilot.press("n")
             form = await wait_for(
                 pilot, lambda: isinstance(app.screen, DeployScreen) and app.screen, "deploy form"
@@ -166,6 +167,7 @@ def test_log_follow_shows_history_then_new_events_literally(settings: Any, db: A
     async def run() -> None:
         app = make_app(settings, db)
         async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: app.polls > 0, "first poll")
             grid = _grid(app)
             await wait_for(pilot, lambda: node_id in grid.cards, "cards")
             grid.select(node_id)
@@ -213,6 +215,7 @@ def test_card_shows_hostile_error_text_literally(settings: Any, db: Any) -> None
     async def run() -> None:
         app = make_app(settings, db)
         async with app.run_test(size=(160, 40)) as pilot:
+            await wait_for(pilot, lambda: app.polls > 0, "first poll")
             card = await wait_for(pilot, lambda: _grid(app).cards.get(node_id), "card")
             text = card.render()
             assert "[bold red]pwn[/]" in text.plain and "[i]Berlin[/i]" in text.plain

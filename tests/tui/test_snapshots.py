@@ -177,6 +177,7 @@ def snapshot_app(
 
 async def _dashboard_ready(pilot: Pilot[Any]) -> None:
     app: Any = pilot.app
+    await wait_for(pilot, lambda: app.polls > 0, "first poll")
     await wait_for(pilot, lambda: len(app.dashboard.query_one(CardGrid).cards) == 6, "cards")
     await pilot.pause()
 
