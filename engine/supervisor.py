@@ -78,6 +78,7 @@ class NodeView:
     start_due: bool = True
     memory_limit_mb: int = 256
     last_exit: int | None = None
+    restarts: int = 0
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,15 @@ def plan(
         why = proc.kill_reason or (
             f"exited with code {code}" if code is not None else "vanished (exit code unknown)"
         )
-        exited = _state(S.EXITED, why, level="warning", last_error=why, **code_field, **_CLEARED)
+        exited = _state(
+            S.EXITED,
+            why,
+            level="warning",
+            last_error=why,
+            restarts=node.restarts + 1,
+            **code_field,
+            **_CLEARED,
+        )
         if code == EXIT_CONFIG and not proc.kill_reason:
             return [*actions, exited, _state(S.FATAL, "the node's spec cannot run", level="error")]
         if crashes >= policy.start_retries:
@@ -492,20 +501,28 @@ class Supervisor:
         """Adopt or clean every worker recorded on this host (runs until the DB answers)."""
         while not self._stop.is_set():
             try:
+                self._ping_after_outage()
                 self._reconcile(boot=True)
                 return
             except DatabaseUnavailable:
                 self._db_went_down()
                 self._stop.wait(1.0)
 
+    def _ping_after_outage(self) -> None:
+        """When the database was away, start the grace period *before* judging anyone."""
+        if not self._db_down:
+            return
+        with self.conn.connection() as conn:
+            conn.execute("SELECT 1")
+        self._db_came_back()
+
     def _tick_once(self) -> None:
         self.ticks += 1
         self._reap()
         try:
+            self._ping_after_outage()
             self._beat()
             self._reconcile()
-            if self._db_down:
-                self._db_came_back()
             now = time.monotonic()
             if now - self._last_prune > PRUNE_EVERY_S:
                 self._last_prune = now
@@ -834,6 +851,7 @@ def _node_view(row: dict[str, Any], status: NodeStatus) -> NodeView:
         start_due=bool(row["start_due"]),
         memory_limit_mb=int(spec.get("memory_limit_mb") or 256),
         last_exit=row["last_exit"],
+        restarts=int(row["restarts"] or 0),
     )
 
 

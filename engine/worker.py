@@ -305,6 +305,9 @@ class Worker:
         self._spool_pending = bool(store.pending())
         lived = 0
         locations: list[str | None] = list(spec.locations) or [None]
+        # Spread the first searches: a hundred workers started together (after a reboot, a
+        # deploy of many nodes) must not all hit the boards, and the CPU, at the same moment.
+        self.stop.wait(random.uniform(0, spec.delay_min))
         while not self.stop.is_set():
             cycle += 1
             lived += 1

@@ -34,7 +34,9 @@ FAST_SETTINGS = {
 TIMEOUT = 90.0
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition"
+) -> Any:
     """Poll until ``predicate()`` is truthy; fail (not hang) after a generous timeout."""
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ import pytest
 from engine import nodes
 from engine.events import fetch_logs
 from engine.spec import parse_spec
+from engine.supervisor import supervisor_holder
 from tests.e2e.conftest import PROXY_PASS, node_spec
 from tests.e2e.lifecycle_helpers import wait_for, workers_by_node
 
@@ -33,6 +35,15 @@ def cli(env, *args, check=True):
         timeout=60,
         check=check,
     )
+
+
+def started_age(db, node_id):
+    with db.connection() as conn:
+        row = conn.execute(
+            "SELECT extract(epoch FROM now() - started_at) AS age FROM nodes WHERE id = %s",
+            (node_id,),
+        ).fetchone()
+    return float(row["age"] or 0)
 
 
 def running_with_beat(db, node_id):
@@ -52,10 +63,28 @@ def gone(pid):
 def test_deploy_run_stop_start_kill(sim, fast_env, fast_db, supervisor, db_url):
     supervisor.start()
     out = cli(
-        fast_env, "deploy", "--name", "e2e", "--search", "python", "--country", "US",
-        "--sites", "linkedin", "--location", "Austin", "--results", "3", "--delay", "1-2",
-        "--cycle-minutes", "0", "--proxy", f"http://jf:${{JF_E2E_PROXY_PASS}}@{sim.address}",
-        "--ca-cert", sim.ca_path,
+        fast_env,
+        "deploy",
+        "--name",
+        "e2e",
+        "--search",
+        "python",
+        "--country",
+        "US",
+        "--sites",
+        "linkedin",
+        "--location",
+        "Austin",
+        "--results",
+        "3",
+        "--delay",
+        "1-2",
+        "--cycle-minutes",
+        "0",
+        "--proxy",
+        f"http://jf:${{JF_E2E_PROXY_PASS}}@{sim.address}",
+        "--ca-cert",
+        sim.ca_path,
     )
     node_id = int(out.stdout.strip())
     row = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")
@@ -79,8 +108,17 @@ def test_deploy_run_stop_start_kill(sim, fast_env, fast_db, supervisor, db_url):
 
     listed = json.loads(cli(fast_env, "nodes", "--json").stdout)
     assert listed[0]["name"] == "e2e" and listed[0]["status"] == "stopped"
-    for key in ("id", "desired", "pid", "host", "heartbeat_age_s", "jobs_found", "jobs_new",
-                "restarts", "last_error"):
+    for key in (
+        "id",
+        "desired",
+        "pid",
+        "host",
+        "heartbeat_age_s",
+        "jobs_found",
+        "jobs_new",
+        "restarts",
+        "last_error",
+    ):
         assert key in listed[0]
 
     # --no-ui exits cleanly on SIGTERM.
@@ -97,7 +135,7 @@ def test_killed_and_hung_workers_are_respawned(sim, fast_env, fast_db, superviso
         lambda: (r := running_with_beat(fast_db, node_id)) and r["pid"] != pid and r,
         what="respawn after kill -9",
     )
-    assert row["restarts"] >= 0
+    assert row["restarts"] == 1
     new_pid = row["pid"]
     assert workers_by_node(db_url)[node_id] == [new_pid]
 
@@ -178,12 +216,18 @@ def test_reused_pid_is_never_signalled(sim, fast_env, fast_db, supervisor, db_ur
     stranger = subprocess.Popen(["sleep", "300"], start_new_session=True)
     try:
         created = psutil.Process(stranger.pid).create_time()
-        # The row claims a worker with this pid that started at another time (pid reused).
+        # The row claims a worker on this host with this pid that started at another time
+        # (the pid was reused since).
         with fast_db.connection() as conn:
             conn.execute(
+                "INSERT INTO hosts (hostname) VALUES (%s) ON CONFLICT DO NOTHING",
+                (socket.gethostname(),),
+            )
+            conn.execute(
                 "UPDATE nodes SET status = 'running', pid = %s, proc_started_at = %s, "
-                "heartbeat_at = now(), started_at = now() WHERE id = %s",
-                (stranger.pid, created - 1000.0, node_id),
+                "heartbeat_at = now(), started_at = now(), "
+                "host_id = (SELECT id FROM hosts WHERE hostname = %s) WHERE id = %s",
+                (stranger.pid, created - 1000.0, socket.gethostname(), node_id),
             )
         supervisor.start()
         wait_for(lambda: nodes.get_node(fast_db, node_id)["status"] == "stopped", what="cleaned")
@@ -213,6 +257,10 @@ def test_many_supervisor_kill_restart_rounds(sim, fast_env, fast_db, supervisor,
     for node_id in ids:
         wait_for(lambda n=node_id: running_with_beat(fast_db, n), what="running")
     for i in range(rounds):
+        if i % 3 == 1:
+            # Let the worker outlive start_secs, so its death below is a crash, not a fast one
+            # (repeated fast crashes would rightly make the node FATAL).
+            wait_for(lambda: started_age(fast_db, ids[0]) > 2.5, what="worker past start_secs")
         supervisor.kill9()
         if i % 3 == 1:  # sometimes a worker dies too while nobody watches
             pid = nodes.get_node(fast_db, ids[0])["pid"]
@@ -222,23 +270,46 @@ def test_many_supervisor_kill_restart_rounds(sim, fast_env, fast_db, supervisor,
                 except ProcessLookupError:
                     pass
         supervisor.start()
+        # The new supervisor holds the host lock (then it has booted: adopted or cleaned).
+        wait_for(
+            lambda: (
+                (h := supervisor_holder(fast_db, socket.gethostname()))
+                and h["pid"] == supervisor.pid
+            ),
+            what=f"round {i}: supervisor up",
+        )
         for node_id in ids:
-            wait_for(lambda n=node_id: running_with_beat(fast_db, n) and not gone(
-                nodes.get_node(fast_db, n)["pid"]), what=f"round {i}: running")
+            try:
+                wait_for(
+                    lambda n=node_id: (
+                        running_with_beat(fast_db, n)
+                        and not gone(nodes.get_node(fast_db, n)["pid"])
+                    ),
+                    what=f"round {i}: running",
+                )
+            except AssertionError as exc:
+                logs = [
+                    f"{e['event']}: {e['message']}"
+                    for e in fetch_logs(fast_db, node_id=node_id, limit=30)
+                ]
+                row = nodes.get_node(fast_db, node_id)
+                raise AssertionError(f"{exc}: {row} {logs}") from None
         for node_id, pids in workers_by_node(db_url).items():
             assert len(pids) == 1, f"round {i}: node {node_id} has workers {pids}"
     for node_id in ids:
         nodes.request_stop(fast_db, node_id)
     for node_id in ids:
-        wait_for(lambda n=node_id: nodes.get_node(fast_db, n)["status"] == "stopped",
-                 what="stopped")
+        wait_for(
+            lambda n=node_id: nodes.get_node(fast_db, n)["status"] == "stopped", what="stopped"
+        )
     wait_for(lambda: not workers_by_node(db_url), what="no orphan workers")
     assert all(r["status"] == "stopped" for r in nodes.list_nodes(fast_db))
 
 
 def test_stop_arrives_after_listen_connection_is_terminated(sim, fast_env, fast_db, supervisor):
-    node_id = nodes.deploy(fast_db, parse_spec(node_spec(sim, "listen", delay_min=30,
-                                                         delay_max=30)))
+    node_id = nodes.deploy(
+        fast_db, parse_spec(node_spec(sim, "listen", delay_min=30, delay_max=30))
+    )
     supervisor.start()
     pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")["pid"]
 
@@ -257,8 +328,9 @@ def test_stop_arrives_after_listen_connection_is_terminated(sim, fast_env, fast_
     with fast_db.connection() as conn:
         for backend in old:
             conn.execute("SELECT pg_terminate_backend(%s)", (backend,))
-    wait_for(lambda: (now := listen_backends()) and not set(now) & set(old),
-             what="LISTEN re-established")
+    wait_for(
+        lambda: (now := listen_backends()) and not set(now) & set(old), what="LISTEN re-established"
+    )
     nodes.request_stop(fast_db, node_id)
     wait_for(lambda: gone(pid), what="worker stopped")
     wait_for(lambda: nodes.get_node(fast_db, node_id)["status"] == "stopped", what="stopped")
@@ -274,13 +346,20 @@ def test_hung_search_is_killed_and_the_worker_goes_on(sim, fast_env, fast_db, su
     pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")["pid"]
 
     def outcomes():
-        return [e for e in fetch_logs(fast_db, node_id=node_id, limit=500)
-                if e["event"] in ("search_timeout", "search_done")]
+        return [
+            e
+            for e in fetch_logs(fast_db, node_id=node_id, limit=500)
+            if e["event"] in ("search_timeout", "search_done")
+        ]
 
     events = wait_for(
-        lambda: (ev := outcomes()) and any(e["event"] == "search_timeout" for e in ev)
-        and ev[-1]["event"] == "search_done" and ev[-1]["fields"]["outcomes"] == {"linkedin": "ok"}
-        and ev,
+        lambda: (
+            (ev := outcomes())
+            and any(e["event"] == "search_timeout" for e in ev)
+            and ev[-1]["event"] == "search_done"
+            and ev[-1]["fields"]["outcomes"] == {"linkedin": "ok"}
+            and ev
+        ),
         what="a timeout, then a successful search",
     )
     assert events
@@ -290,16 +369,29 @@ def test_hung_search_is_killed_and_the_worker_goes_on(sim, fast_env, fast_db, su
 @pytest.mark.slow
 def test_worker_rss_stays_flat(sim, fast_env, fast_db, supervisor):
     searches = int(os.environ.get("JOBFLEET_TEST_RSS_SEARCHES", "24"))
-    node_id = nodes.deploy(fast_db, parse_spec(node_spec(
-        sim, "rss", delay_min=0, delay_max=0, locations=["Austin", "Boston", "Denver"],
-        max_cycles=None)))
+    node_id = nodes.deploy(
+        fast_db,
+        parse_spec(
+            node_spec(
+                sim,
+                "rss",
+                delay_min=0,
+                delay_max=0,
+                locations=["Austin", "Boston", "Denver"],
+                max_cycles=None,
+            )
+        ),
+    )
     supervisor.start()
     pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")["pid"]
     proc = psutil.Process(pid)
 
     def done():
-        return sum(1 for e in fetch_logs(fast_db, node_id=node_id, limit=5000)
-                   if e["event"] == "search_done")
+        return sum(
+            1
+            for e in fetch_logs(fast_db, node_id=node_id, limit=5000)
+            if e["event"] == "search_done"
+        )
 
     wait_for(lambda: done() >= 4, what="warm-up searches")
     baseline = proc.memory_info().rss
@@ -333,7 +425,9 @@ def test_secrets_never_leak(sim, fast_env, fast_db, supervisor, db_url, jf_home)
             assert PROXY_PASS.encode() not in path.read_bytes(), path
     ps = subprocess.run(["ps", "auxww"], capture_output=True, text=True).stdout
     assert PROXY_PASS not in ps
-    out = cli(fast_env, "nodes", "--json").stdout + cli(fast_env, "logs", "--all", "-n", "500").stdout
+    out = (
+        cli(fast_env, "nodes", "--json").stdout + cli(fast_env, "logs", "--all", "-n", "500").stdout
+    )
     assert PROXY_PASS not in out
     assert "proxy_failed" in out
 

@@ -110,6 +110,7 @@ def test_killed_for_staleness_then_gone_is_a_crash_with_backoff():
     actions = run(node(S.RUNNING), gone(-9, kill_reason="heartbeat stale for 25.0 s"))
     assert kinds(actions) == ["forget", ("state", S.EXITED), ("state", S.BACKOFF)]
     assert "stale" in actions[1].reason
+    assert actions[1].fields["restarts"] == 1
 
 
 def test_crash_backoff_grows_then_fatal():
@@ -159,9 +160,7 @@ def test_fatal_stays_fatal():
 
 @pytest.mark.parametrize("status", [S.EXITED, S.BACKOFF, S.LOST])
 def test_desired_stopped_settles_to_stopped(status):
-    assert kinds(run(node(status, desired=Desired.STOPPED), ProcView())) == [
-        ("state", S.STOPPED)
-    ]
+    assert kinds(run(node(status, desired=Desired.STOPPED), ProcView())) == [("state", S.STOPPED)]
 
 
 def test_memory_limit_recycles_through_a_graceful_stop():
