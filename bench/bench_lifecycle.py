@@ -29,10 +29,10 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import nodes  # noqa: E402
-from engine.db import Database, embedded_url, stop_embedded  # noqa: E402
-from engine.settings import Settings  # noqa: E402
-from engine.spec import parse_spec  # noqa: E402
+from engine import nodes
+from engine.db import Database, embedded_url, stop_embedded
+from engine.settings import Settings
+from engine.spec import parse_spec
 
 PASS_ENV = "JF_BENCH_PROXY_PASS"
 

@@ -5,6 +5,7 @@ No timing assertions: every wait has a generous timeout that only guards against
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -265,10 +266,8 @@ def test_many_supervisor_kill_restart_rounds(sim, fast_env, fast_db, supervisor,
         if i % 3 == 1:  # sometimes a worker dies too while nobody watches
             pid = nodes.get_node(fast_db, ids[0])["pid"]
             if pid:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         supervisor.start()
         # The new supervisor holds the host lock (then it has booted: adopted or cleaned).
         wait_for(
