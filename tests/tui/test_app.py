@@ -32,6 +32,12 @@ def _grid(app: Any) -> CardGrid:
     return app.dashboard.query_one(CardGrid)
 
 
+def _card(app: Any, node_id: int) -> Any:
+    """The node's card once it is mounted (it is registered a moment before)."""
+    card = _grid(app).cards.get(node_id)
+    return card if card is not None and card.is_mounted else None
+
+
 def test_deploy_card_appears_then_stop_changes_status(settings: Any, db: Any) -> None:
     async def run() -> None:
         app = make_app(settings, db)
@@ -51,10 +57,10 @@ def test_deploy_card_appears_then_stop_changes_status(settings: Any, db: Any) ->
             assert row["name"] == "berlin-py" and row["desired"] == "running"
             node_id = int(row["id"])
 
-            card = await wait_for(pilot, lambda: _grid(app).cards.get(node_id), "card appears")
+            card = await wait_for(pilot, lambda: _card(app, node_id), "card appears")
             assert isinstance(app.screen, DashboardScreen)
             assert "berlin-py" in card.render().plain
-            assert _grid(app).selected_id == node_id
+            await wait_for(pilot, lambda: _grid(app).selected_id == node_id, "card selected")
 
             # Act as the supervisor: the worker came up.
             with db.connection() as conn:
@@ -169,7 +175,7 @@ def test_log_follow_shows_history_then_new_events_literally(settings: Any, db: A
         async with app.run_test(size=(120, 30)) as pilot:
             await wait_for(pilot, lambda: app.polls > 0, "first poll")
             grid = _grid(app)
-            await wait_for(pilot, lambda: node_id in grid.cards, "cards")
+            await wait_for(pilot, lambda: _card(app, node_id) and _card(app, other), "cards")
             grid.select(node_id)
             await pilot.press("l")
             screen = await wait_for(
@@ -216,7 +222,7 @@ def test_card_shows_hostile_error_text_literally(settings: Any, db: Any) -> None
         app = make_app(settings, db)
         async with app.run_test(size=(160, 40)) as pilot:
             await wait_for(pilot, lambda: app.polls > 0, "first poll")
-            card = await wait_for(pilot, lambda: _grid(app).cards.get(node_id), "card")
+            card = await wait_for(pilot, lambda: _card(app, node_id), "card")
             text = card.render()
             assert "[bold red]pwn[/]" in text.plain and "[i]Berlin[/i]" in text.plain
             assert not any(ch in text.plain for ch in "\x1b\x07\r")

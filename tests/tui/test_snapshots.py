@@ -178,7 +178,12 @@ def snapshot_app(
 async def _dashboard_ready(pilot: Pilot[Any]) -> None:
     app: Any = pilot.app
     await wait_for(pilot, lambda: app.polls > 0, "first poll")
-    await wait_for(pilot, lambda: len(app.dashboard.query_one(CardGrid).cards) == 6, "cards")
+    grid = app.dashboard.query_one(CardGrid)
+    await wait_for(
+        pilot,
+        lambda: len(grid.cards) == 6 and all(c.is_mounted for c in grid.cards.values()),
+        "cards",
+    )
     await pilot.pause()
 
 
