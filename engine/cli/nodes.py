@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,20 +67,42 @@ def run_headless(state: CliState, *, stop_workers: bool) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous[sig] = signal.signal(sig, stop)
+    follower_stop = threading.Event()
     try:
         supervisor.acquire()
+        # The supervisor prints its own events; the nodes' events (workers, status changes)
+        # come from node_logs, so what the workers say shows here too.
+        threading.Thread(
+            target=_echo_node_events, args=(db, follower_stop), name="echo", daemon=True
+        ).start()
         info(
             f"supervising host {state.settings.host_name} (database {db.masked_url}); "
             "Ctrl-C to leave" + (" and stop the workers" if stop_workers else "")
         )
         supervisor.run_forever()
     finally:
+        follower_stop.set()
         try:
             if supervisor.host_id is not None:
                 supervisor.shutdown(stop_workers=stop_workers)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+def _echo_node_events(db: Any, stop: threading.Event) -> None:
+    from engine.events import LogFollower
+
+    follower = LogFollower(db, poll_interval=1.0)
+    try:
+        for row in follower.follow(stop.is_set):
+            if row.get("node_id") is not None:
+                sys.stderr.write(redact(format_event(row)).replace("\x1b", "␛") + "\n")
+                sys.stderr.flush()
+    except Exception:  # never take the supervisor down for an echo
+        return
+    finally:
+        follower.close()
 
 
 def run_default(state: CliState, *, no_ui: bool, stop_workers: bool) -> None:
