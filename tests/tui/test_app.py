@@ -319,3 +319,92 @@ def test_jobs_search_and_detail_render_scraped_text_literally(settings: Any, db:
             assert "Gardener" not in out.read_text()
 
     asyncio.run(run())
+
+
+def test_check_proxy_shows_the_exit_ip(
+    settings: Any, db: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    from textual.widgets import TextArea
+
+    from engine.sim import SimBoards
+
+    monkeypatch.setenv("JF_TUI_TEST_PROXY_PASS", "pw-for-the-sim")
+    with SimBoards(seed=7, port=0, auth=("u", "pw-for-the-sim"), ca_dir=tmp_path) as sim:
+        proxy = f"http://u:${{JF_TUI_TEST_PROXY_PASS}}@127.0.0.1:{sim.port}"
+
+        async def run() -> None:
+            app = make_app(settings, db)
+            async with app.run_test(size=(100, 40)) as pilot:
+                await wait_for(pilot, lambda: app.polls > 0, "first poll")
+                await pilot.press("n")
+                form = await wait_for(
+                    pilot, lambda: isinstance(app.screen, DeployScreen) and app.screen, "form"
+                )
+                form.query_one("#f-proxies", TextArea).text = proxy
+                form.query_one("#f-ca_cert", Input).value = str(sim.ca_path)
+                result = form.query_one("#proxy-result", Static)
+                form.action_check_proxy()
+                await wait_for(pilot, lambda: "exit IP" in str(result.render()), "exit IP")
+                assert "203.0.113.10" in str(result.render())
+                assert result.has_class("-ok")
+
+                # A wrong password is reported, not shown.
+                monkeypatch.setenv("JF_TUI_TEST_PROXY_PASS", "wrong-password")
+                form.action_check_proxy()
+                await wait_for(pilot, lambda: result.has_class("-bad"), "failure shown")
+                assert "wrong-password" not in str(result.render())
+
+        asyncio.run(run())
+
+
+def test_command_palette_opens_the_jobs_browser(settings: Any, db: Any) -> None:
+    async def run() -> None:
+        app = make_app(settings, db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.polls > 0, "first poll")
+            await pilot.press("ctrl+p")
+            await pilot.press(*"browse jobs")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen), "jobs screen")
+            await pilot.press("escape")
+            await pilot.press("f1")
+            from tui.screens.help import HelpScreen
+
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help screen")
+
+    asyncio.run(run())
+
+
+class _RecordingSupervisor:
+    def __init__(self) -> None:
+        self.calls: list[bool] = []
+
+    def shutdown(self, stop_workers: bool = False) -> None:
+        self.calls.append(stop_workers)
+
+
+def test_quit_asks_only_when_workers_run_and_leaves_them_by_default(settings: Any, db: Any) -> None:
+    from tui.screens.quit import QuitScreen
+
+    node_id = _deploy(db, "busy")
+
+    async def run(running: bool) -> _RecordingSupervisor:
+        if running:
+            with db.connection() as conn:
+                nodes.change_state(conn, node_id, NodeStatus.STARTING, pid=999_999)
+                nodes.change_state(conn, node_id, NodeStatus.RUNNING)
+        app = make_app(settings, db)
+        supervisor = _RecordingSupervisor()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.polls > 0, "first poll")
+            app.supervisor = supervisor  # as if embedded
+            await pilot.press("ctrl+q")
+            if running:
+                await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), "quit dialog")
+                await pilot.press("enter")  # the focused default: leave them running
+            await wait_for(pilot, lambda: supervisor.calls, "supervisor shut down")
+        return supervisor
+
+    assert asyncio.run(run(running=False)).calls == [False]
+    assert asyncio.run(run(running=True)).calls == [False]
