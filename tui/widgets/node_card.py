@@ -40,6 +40,10 @@ STATUS_ICON: dict[str, str] = {
 }
 
 
+# Statuses whose card shows live ages (uptime, heartbeat age) that change with the clock.
+LIVE_STATUSES = frozenset({"running", "starting", "stopping", "lost"})
+
+
 def node_spec(node: dict[str, Any]) -> dict[str, Any]:
     spec = node.get("spec")
     return spec if isinstance(spec, dict) else {}
@@ -86,13 +90,14 @@ def card_lines(
     process = Text(no_wrap=True, overflow="ellipsis")
     pid = node.get("pid")
     process.append(f"pid {pid}" if pid else "no process", "" if pid else "dim")
-    uptime = None
-    if status in ("running", "starting", "stopping"):
+    uptime = age = None
+    if status in LIVE_STATUSES:
         uptime = seconds_between(now, node.get("started_at"))
-    # Against the poll's clock (the database's, or a fixed one in tests), not this host's.
-    age = seconds_between(now, node.get("heartbeat_at"))
-    if age is None:
-        age = node.get("heartbeat_age_s")
+    if status in LIVE_STATUSES:
+        # Against the poll's clock (the database's, or a fixed one in tests), not this host's.
+        age = seconds_between(now, node.get("heartbeat_at"))
+        if age is None:
+            age = node.get("heartbeat_age_s")
     process.append(f" · rss {fmt_bytes(node.get('rss_bytes'))}")
     process.append(f" · up {fmt_duration(uptime)}")
 
@@ -165,9 +170,10 @@ class NodeCard(Widget):
         """Take new data; repaint only when something visible changed. Returns whether it did."""
         spark = list(spark or [])
         # heartbeat_age_s differs on every poll; what is drawn derives from heartbeat_at and now.
+        live = str(node.get("status")) in LIVE_STATUSES
         same = (
             spark == self.spark
-            and self._second(now) == self._second(self.now)
+            and (not live or self._second(now) == self._second(self.now))
             and {**node, "heartbeat_age_s": None} == {**self.node, "heartbeat_age_s": None}
         )
         self.node, self.spark, self.now = node, spark, now
