@@ -23,6 +23,7 @@ with like on this machine's cores.
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing
 import random
 import shutil
@@ -68,7 +69,7 @@ RAW_ROWS: list[dict[str, Any]] = []
 def make_rows(n: int, seed: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     vocab = ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 4))) for _ in range(20000)]
-    weights = [1 / (k + 1) for k in range(len(vocab))]
+    cum_weights = list(itertools.accumulate(1 / (k + 1) for k in range(len(vocab))))
     today = date.today()
     rows = []
     nan = float("nan")
@@ -77,7 +78,7 @@ def make_rows(n: int, seed: int) -> list[dict[str, Any]]:
         words: list[str] = []
         length = 0
         while length < size:
-            chunk = rng.choices(vocab, weights=weights, k=12)
+            chunk = rng.choices(vocab, cum_weights=cum_weights, k=12)
             words.append(" ".join(chunk).capitalize() + ".")
             length += sum(len(w) + 1 for w in chunk)
         description = "## About the role\n\n" + "\n\n- ".join(words)

@@ -77,6 +77,11 @@ INSERT_COLUMNS = (
     "node_id",
     "search_term",
 )
+# Their Postgres types, for the binary COPY (no text escaping of 1-5 KB descriptions).
+STAGE_TYPES = (
+    "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+    "bool", "date", "text", "float8", "float8", "text", "text", "text[]", "jsonb", "int8", "text",
+)  # fmt: skip
 Outcome = Literal["ok", "blocked", "timeout", "error"]
 # progress(done, total): total is None when unknown.
 Progress = Callable[[int, int | None], None]
@@ -189,7 +194,14 @@ class SpoolFile:
     path: Path
     batch_id: uuid.UUID
     run: RunInfo | None
+    # Postings not stored yet when the batch was spooled, in full.
     records: list[JobRecord] = field(default_factory=list)
+    # Postings already stored then: only their sighting is left to record (id, canonical URL).
+    sightings: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def found(self) -> int:
+        return len(self.records) + len(self.sightings)
 
 
 def _run_to_json(run: RunInfo | None) -> dict[str, Any] | None:
@@ -217,13 +229,39 @@ def _run_from_json(data: dict[str, Any] | None) -> RunInfo | None:
     )
 
 
-def write_spool(
-    spool_dir: Path, batch_id: uuid.UUID, run: RunInfo | None, records: Sequence[JobRecord]
-) -> Path:
-    """Write the batch to a new spool file, durably, and return its path.
+def _record_line(record: JobRecord) -> str:
+    data = record_to_dict(record)
+    try:
+        return _dumps(data)
+    except (ValueError, TypeError):  # NaN or an odd type that slipped through the cleaner
+        return _dumps(_json_safe(data))
 
-    The file is written under a temporary name, fsync'd, then renamed into place, so a spool file
-    with the final suffix is always complete.
+
+def write_spool(
+    spool_dir: Path,
+    batch_id: uuid.UUID,
+    run: RunInfo | None,
+    records: Sequence[JobRecord],
+    sightings: Sequence[tuple[int, str]] = (),
+) -> Path:
+    """Write the batch to a new spool file, durably, and return its path."""
+    with _spooled(spool_dir, batch_id, run, records, sightings) as path:
+        return path
+
+
+@contextlib.contextmanager
+def _spooled(
+    spool_dir: Path,
+    batch_id: uuid.UUID,
+    run: RunInfo | None,
+    records: Sequence[JobRecord],
+    sightings: Sequence[tuple[int, str]] = (),
+) -> Iterator[Path]:
+    """Write the batch to a new spool file and hold its lock while the block runs.
+
+    The file is written under a temporary name, fsync'd, locked, then renamed into place: a
+    spool file with the final suffix is always complete, and a replay in another process never
+    takes a file whose writer is still settling it. Known postings take one short line each.
     """
     spool_dir.mkdir(parents=True, exist_ok=True)
     name = f"{time.time_ns():020d}-{os.getpid()}-{batch_id.hex}"
@@ -234,13 +272,18 @@ def write_spool(
         fh.write(_dumps(header))
         fh.write("\n")
         for record in records:
-            fh.write(_dumps(_json_safe(record_to_dict(record))))
+            fh.write(_record_line(record))
+            fh.write("\n")
+        for job_id, url in sightings:
+            fh.write(_dumps({"sighting": job_id, "job_url": url}))
             fh.write("\n")
         fh.flush()
         os.fsync(fh.fileno())
-    os.rename(tmp, final)
-    _fsync_dir(spool_dir)
-    return final
+        # The lock belongs to the open file, so it survives the rename.
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        os.rename(tmp, final)
+        _fsync_dir(spool_dir)
+        yield final
 
 
 def _fsync_dir(path: Path) -> None:
@@ -262,8 +305,13 @@ def read_spool(path: Path) -> SpoolFile:
             run=_run_from_json(header.get("run")),
         )
         for line in fh:
-            if line.strip():
-                spool.records.append(record_from_dict(json.loads(line)))
+            if not line.strip():
+                continue
+            data = json.loads(line)
+            if "sighting" in data:
+                spool.sightings.append((int(data["sighting"]), str(data["job_url"])))
+            else:
+                spool.records.append(record_from_dict(data))
     return spool
 
 
@@ -341,10 +389,34 @@ class Store:
             if site
             else None
         )
+        # Which postings are known already: those need no more than a sighting, so they are
+        # spooled as one short line and never staged. If the database does not answer, the whole
+        # batch is spooled in full and the write below reports the outage.
+        known: dict[str, int] = {}
+        outage: DatabaseUnavailable | None = None
+        if batch:
+            try:
+                with self.db.connection() as conn:
+                    known = self._known_ids(conn, [r.job_url for r in batch])
+            except psycopg.OperationalError as exc:
+                outage = _unavailable(self.db, exc)
+            except DatabaseUnavailable as exc:
+                outage = exc
+        fresh = [r for r in batch if r.job_url not in known]
+        sightings = sorted((job_id, url) for url, job_id in known.items())
         batch_id = uuid.uuid4()
-        path = write_spool(self.spool_dir, batch_id, run, batch)
-        with _locked(path, wait=True):
-            return self._settle(SpoolFile(path, batch_id, run, batch), node_id=node_id)
+        with _spooled(self.spool_dir, batch_id, run, fresh, sightings) as path:
+            if outage is not None:
+                # Spooled; no second wait for a database that just failed to answer.
+                raise outage
+            result = self._settle(SpoolFile(path, batch_id, run, fresh, sightings), node_id=node_id)
+        # The database answers: this is the moment to write what an earlier outage left behind.
+        if self.pending():
+            try:
+                self.replay_spool()
+            except Exception as exc:  # this batch is stored; the others wait for next time
+                log.warning("spool replay postponed: %s", exc)
+        return result
 
     def replay_spool(self) -> int:
         """Write every leftover spool file; returns how many batches were settled.
@@ -394,8 +466,7 @@ class Store:
             path.rename(self.failed_dir / path.name)
 
     def _write(self, spool: SpoolFile, *, node_id: int | None) -> SaveResult:
-        records = spool.records
-        found = len(records)
+        found = spool.found
         with self.db.connection() as conn:
             first_time = conn.execute(
                 q("batch_mark_ingested"), {"batch_id": spool.batch_id}
@@ -403,17 +474,15 @@ class Store:
             if first_time is None:
                 log.info("batch %s was already committed; dropping its spool file", spool.batch_id)
                 return SaveResult(found=found, new=0)
-            known: dict[str, int] = {}
-            if records:
-                known = self._known_ids(conn, [r.job_url for r in records])
-            fresh = [r for r in records if r.job_url not in known]
+            known = {url: job_id for job_id, url in spool.sightings}
             new = 0
-            if fresh:
-                inserted = self._insert(conn, fresh)
+            if spool.records:
+                # The INSERT itself skips postings stored meanwhile (by another worker, or
+                # before an outage) without computing their tsvector.
+                inserted = self._insert(conn, spool.records)
                 new = len(inserted)
-                raced = [r.job_url for r in fresh if r.job_url not in inserted]
+                raced = [r.job_url for r in spool.records if r.job_url not in inserted]
                 if raced:
-                    # Another worker stored these between our lookup and our insert.
                     known.update(self._known_ids(conn, raced))
             if known:
                 conn.execute(
@@ -434,6 +503,7 @@ class Store:
         conn.execute(q("jobs_stage_create"))
         with conn.cursor() as cur:
             with cur.copy(q("jobs_stage_copy")) as copy:
+                copy.set_types(STAGE_TYPES)
                 for record in records:
                     copy.write_row(_stage_row(record))
             cur.execute(q("jobs_insert_staged"))

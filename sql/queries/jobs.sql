@@ -33,7 +33,7 @@ COPY jobs_stage (
     job_url, site, site_job_id, title, company, company_url, description, location_raw, city,
     region, country, is_remote, date_posted, job_type, salary_min, salary_max, salary_currency,
     salary_interval, emails, extra, node_id, search_term
-) FROM STDIN
+) FROM STDIN (FORMAT BINARY)
 
 -- name: jobs_known_ids
 -- Which of these canonical URLs are already stored (the unique index answers it).
@@ -59,10 +59,12 @@ RETURNING job_url;
 -- name: jobs_record_sightings
 -- Known postings only get their sighting counted, in the narrow job_sightings row; the jobs row
 -- (and its tsvector) is never rewritten. Sorted by id so concurrent batches lock in one order.
+-- The ids were looked up before the batch was spooled; one deleted since is skipped.
 INSERT INTO job_sightings AS s (job_id, last_seen_at, seen_count, last_node_id)
-SELECT id, now(), 2, %(node_id)s
+SELECT t.id, now(), 2, %(node_id)s
 FROM unnest(%(ids)s::bigint[]) AS t (id)
-ORDER BY id
+WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.id)
+ORDER BY t.id
 ON CONFLICT (job_id) DO UPDATE
 SET last_seen_at = excluded.last_seen_at,
     seen_count = s.seen_count + 1,

@@ -182,6 +182,20 @@ def test_refused_database_keeps_the_spool_and_replay_writes_it(
     assert store.replay_spool() == 0
 
 
+def test_next_successful_batch_replays_what_an_outage_left(
+    store: Store, db: Database, settings: Settings, jf_home: Path
+) -> None:
+    down = Database(
+        Settings(database_url="postgresql://postgres@127.0.0.1:1/nowhere", home=jf_home)
+    )
+    with pytest.raises(DatabaseUnavailable):
+        Store(down, settings.spool_dir).save_batch(records(4))
+    assert len(store.pending()) == 1
+    assert store.save_batch(records(1, start=300)).new == 1
+    assert store.pending() == []
+    assert fetch(db, "SELECT count(*) AS n FROM jobs")[0]["n"] == 5
+
+
 def test_backend_killed_mid_batch_loses_nothing(store: Store, db: Database, db_url: str) -> None:
     """The store's backend dies while its transaction is inside the INSERT: the batch stays in
     the spool and the replay writes all of it."""
@@ -219,6 +233,36 @@ def test_backend_killed_mid_batch_loses_nothing(store: Store, db: Database, db_u
     assert store.replay_spool() == 1
     assert fetch(db, "SELECT count(*) AS n FROM jobs")[0]["n"] == 12
     assert store.pending() == []
+
+
+def test_known_postings_are_spooled_as_sightings_only(
+    store: Store, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Postings known before the batch is spooled take one short line, not their description;
+    the replay still counts their sighting."""
+    store.save_batch(records(3))
+
+    def outage(*args: Any, **kwargs: Any) -> None:
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "_write", outage)
+        with pytest.raises(DatabaseUnavailable):
+            store.save_batch(records(5), site="linkedin")
+    (path,) = store.pending()
+    spool = read_spool(path)
+    assert len(spool.records) == 2 and len(spool.sightings) == 3
+    assert "distributed systems" not in path.read_text().split("\n", 3)[-1].split("sighting")[-1]
+
+    assert store.replay_spool() == 1
+    assert fetch(db, "SELECT count(*) AS n FROM jobs")[0]["n"] == 5
+    assert sorted(r["seen_count"] for r in fetch(db, "SELECT seen_count FROM job_sightings")) == [
+        2,
+        2,
+        2,
+    ]
+    run = fetch(db, "SELECT found, new FROM scrape_runs")[0]
+    assert (run["found"], run["new"]) == (5, 2)
 
 
 def test_replaying_a_committed_batch_changes_nothing(store: Store, db: Database) -> None:
