@@ -472,6 +472,13 @@ class Supervisor:
         if self._listener is not None:
             self._listener.close()
         if self._lock_conn is not None:
+            # Unlock explicitly: a closed connection's backend lets go of it only a moment later,
+            # and the next supervisor should not find the host still taken.
+            with contextlib.suppress(Exception):
+                self._lock_conn.execute(
+                    "SELECT pg_advisory_unlock(%s::int, %s::int)",
+                    (LOCK_CLASS, HOST_LOCK_BASE + (self.host_id or 0)),
+                )
             with contextlib.suppress(Exception):
                 self._lock_conn.close()
             self._lock_conn = None
