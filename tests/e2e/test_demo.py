@@ -21,14 +21,18 @@ def test_demo_runs_and_reuses_its_nodes(jf_env, fast_db, db_url, tmp_path, jf_ho
             log = open(tmp_path / f"demo-{run}.log", "wb")  # noqa: SIM115
             proc = subprocess.Popen(
                 [sys.executable, "-m", "engine", "demo", "--no-ui"],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
             log.close()
             try:
                 rows = wait_for(
-                    lambda: len(r := nodes.list_nodes(fast_db)) == 3
-                    and all(x["status"] == "running" for x in r)
-                    and r,
+                    lambda: (
+                        len(r := nodes.list_nodes(fast_db)) == 3
+                        and all(x["status"] == "running" for x in r)
+                        and r
+                    ),
                     what="three demo nodes running",
                 )
                 seen_ids.append(sorted(r["id"] for r in rows))
