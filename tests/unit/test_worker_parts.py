@@ -1,0 +1,56 @@
+import pytest
+
+from engine.proxies import ProxyConfigError, check_proxy, is_local_ip, proxy_password, resolve_proxy
+from engine.worker import Cooldowns
+
+
+def test_cooldown_per_site_grows_and_resets():
+    now = [0.0]
+    cd = Cooldowns(base=10, cap=35, clock=lambda: now[0])
+    assert cd.blocked("linkedin") == 10
+    assert cd.available(["linkedin", "indeed"]) == ["indeed"]
+    now[0] = 11
+    assert cd.available(["linkedin", "indeed"]) == ["linkedin", "indeed"]
+    assert cd.blocked("linkedin") == 20
+    assert cd.blocked("linkedin") == 35  # capped
+    assert cd.next_free_in(["linkedin"]) == 35
+    cd.ok("linkedin")
+    assert cd.available(["linkedin"]) == ["linkedin"]
+    assert cd.snapshot() == {}
+
+
+def test_resolve_proxy_encodes_and_requires_the_variable():
+    url = resolve_proxy("http://u:${PW}@h:1", {"PW": "p@ss:w/rd"})
+    assert url == "http://u:p%40ss%3Aw%2Frd@h:1"
+    assert proxy_password(url) == "p@ss:w/rd"
+    with pytest.raises(ProxyConfigError, match=r"\$\{PW\}"):
+        resolve_proxy("http://u:${PW}@h:1", {})
+
+
+@pytest.mark.parametrize(
+    ("ip", "local"),
+    [
+        ("127.0.0.1", True),
+        ("10.1.2.3", True),
+        ("192.168.0.9", True),
+        ("::1", True),
+        ("not an ip", True),
+        ("203.0.113.10", False),
+        ("8.8.8.8", False),
+    ],
+)
+def test_local_addresses(ip, local):
+    assert is_local_ip(ip) is local
+
+
+def test_check_proxy_through_the_simulator():
+    from engine.sim import Fault, SimBoards
+
+    with SimBoards(auth=("u", "sekrit-pw")) as sim:
+        good = check_proxy(sim.proxy_url, sim.ca_path, timeout=10)
+        assert good.ok and good.exit_ip == "203.0.113.10"
+        wrong = check_proxy(sim.proxy_url.replace("sekrit-pw", "nope-nope"), sim.ca_path, 10)
+        assert not wrong.ok and "nope-nope" not in (wrong.error or "")
+        sim.set_fault("ipecho", Fault(kind="leaky"))
+        leak = check_proxy(sim.proxy_url, sim.ca_path, timeout=10)
+        assert not leak.ok and "local or real address" in (leak.error or "")
