@@ -622,8 +622,9 @@ def _clean_input(value: str | None) -> str | None:
 # a million postings (bench/bench_search.py): about 2 us and 10 us.
 WALK_ROW_COST = 1.0
 BITMAP_MATCH_COST = 5.0
-# A bitmap search that runs longer than this was chosen on a wrong estimate: walk instead.
-BITMAP_GUARD_MS = 60
+# A search that runs longer than this was planned on a wrong estimate: it is cut short and the
+# other strategy runs instead (a slow walk means sparse matches, a slow bitmap dense ones).
+GUARD_MS = 30
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
 
 
@@ -673,22 +674,38 @@ def search_strategy(conn: psycopg.Connection[Any], params: dict[str, Any]) -> st
     return "walk" if walked * WALK_ROW_COST < matches * BITMAP_MATCH_COST else "bitmap"
 
 
-def _run_search(conn: psycopg.Connection[Any], params: dict[str, Any], strategy: str) -> list[Any]:
-    if strategy == "walk":
-        conn.execute(q("search_walk_index"))
-        conn.execute(q("search_walk_ordered"))
-        return conn.execute(q("jobs_search"), params, prepare=False).fetchall()
-    conn.execute(q("search_bitmap_index"))
+_STRATEGY_SETTINGS = {
+    "walk": ("search_walk_index", "search_walk_ordered"),
+    "bitmap": ("search_bitmap_index",),
+}
+
+
+def _attempt(
+    conn: psycopg.Connection[Any], params: dict[str, Any], strategy: str, guard_ms: int | None
+) -> list[Any] | None:
+    """Run the search one way; None when the guard cut it short."""
     try:
+        # A savepoint: on failure its SET LOCALs and the statement timeout go with it.
         with conn.transaction():
-            conn.execute(q("search_guard"), {"ms": str(BITMAP_GUARD_MS)})
-            rows = conn.execute(q("jobs_search"), params, prepare=False).fetchall()
+            for name in _STRATEGY_SETTINGS[strategy]:
+                conn.execute(q(name))
+            if guard_ms is not None:
+                conn.execute(q("search_guard"), {"ms": str(guard_ms)})
+            return conn.execute(q("jobs_search"), params, prepare=False).fetchall()
     except psycopg.errors.QueryCanceled:
-        log.debug("bitmap search over %s ms; walking instead", BITMAP_GUARD_MS)
-        conn.execute("RESET enable_indexscan")
-        return _run_search(conn, params, "walk")
-    conn.execute("RESET statement_timeout")
-    return rows
+        if guard_ms is None:
+            raise
+        return None
+
+
+def _run_search(conn: psycopg.Connection[Any], params: dict[str, Any], strategy: str) -> list[Any]:
+    """The chosen strategy under a guard, then, if the estimate was wrong, the other one."""
+    rows = _attempt(conn, params, strategy, GUARD_MS)
+    if rows is None:
+        other = "bitmap" if strategy == "walk" else "walk"
+        log.debug("%s search over %s ms; trying %s", strategy, GUARD_MS, other)
+        rows = _attempt(conn, params, other, None)
+    return rows or []
 
 
 def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:

@@ -169,8 +169,8 @@ WHERE j.search_vector @@ %(lexeme)s::tsquery
 SELECT querytree(websearch_to_tsquery('english', %(text)s)) AS tree;
 
 -- name: search_guard
--- A bitmap search chosen on a wrong estimate may have to sort a great many matches: cut it
--- short and walk instead.
+-- A search strategy chosen on a wrong estimate may test or sort a great many postings: it is cut
+-- short and the other strategy runs.
 SELECT set_config('statement_timeout', %(ms)s, true);
 
 -- name: jobs_filter_estimate

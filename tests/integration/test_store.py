@@ -340,6 +340,39 @@ def test_search_filters(db: Database, corpus: None) -> None:
         search_jobs(db, JobQuery(country="Atlantis"))
 
 
+@pytest.mark.parametrize("strategy", ["walk", "bitmap"])
+def test_both_search_strategies_give_the_same_answer(
+    db: Database, corpus: None, monkeypatch: pytest.MonkeyPatch, strategy: str
+) -> None:
+    import engine.store as store_module
+
+    expected = [r["id"] for r in search_jobs(db, JobQuery(text="rust", country="US", limit=7))]
+    monkeypatch.setattr(store_module, "search_strategy", lambda conn, params: strategy)
+    got = [r["id"] for r in search_jobs(db, JobQuery(text="rust", country="US", limit=7))]
+    assert got == expected and len(got) == 7
+    paged = search_jobs(db, JobQuery(text="rust", country="US", limit=3, offset=3))
+    assert [r["id"] for r in paged] == expected[3:6]
+
+
+def test_a_search_cut_short_by_its_guard_runs_the_other_way(
+    db: Database, corpus: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.store as store_module
+
+    real = store_module._attempt
+    tried: list[tuple[str, int | None]] = []
+
+    def attempt(conn: Any, params: Any, strategy: str, guard_ms: int | None) -> Any:
+        tried.append((strategy, guard_ms))
+        return None if guard_ms is not None else real(conn, params, strategy, guard_ms)
+
+    monkeypatch.setattr(store_module, "search_strategy", lambda conn, params: "walk")
+    monkeypatch.setattr(store_module, "_attempt", attempt)
+    rows = search_jobs(db, JobQuery(text="rust"))
+    assert len(rows) == 15
+    assert tried == [("walk", store_module.GUARD_MS), ("bitmap", None)]
+
+
 @pytest.mark.parametrize(
     "text",
     ['"unclosed', "back\\slash\\", "rust:*", "a & b | !c", "!!!", "()", "rust\x00go", "the", "'"],
