@@ -5,14 +5,22 @@ It reads the request (JSON) from stdin, scrapes each site in its own thread with
 JSON line per finished site to the result file named in the request: ``{"site", "outcome",
 "error", "records"}``. Lines are written whole and flushed, so a parent that kills this process at
 its deadline still reads every site that finished. The process exits when every site is done.
+
+It runs in a session of its own (so the parent can kill its whole group at the deadline), which
+also means nothing kills it when the parent dies unasked (``kill -9`` of a worker): a watchdog
+thread notices the parent is gone and exits at once instead of scraping on until jobspy's own
+timeouts. PR_SET_PDEATHSIG would fire when the parent's *thread* that forked exits, and the worker
+forks from a short-lived search thread, so the parent pid is polled instead.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
+import time
 import warnings
 from datetime import UTC, datetime
 from typing import Any
@@ -63,7 +71,24 @@ def _clean(rows: list[dict[str, Any]], req: dict[str, Any]) -> list[dict[str, An
     return records
 
 
+PARENT_POLL_S = 0.5
+PARENT_ENV = "JOBFLEET_SEARCH_PARENT"
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Leave at once when ``parent`` is no longer our parent (we were re-parented on its death)."""
+    while True:
+        if os.getppid() != parent:
+            os._exit(70)
+        time.sleep(PARENT_POLL_S)
+
+
 def main() -> int:
+    # The parent names itself: if it died before this line ran, getppid() would already be init.
+    parent = int(os.environ.get(PARENT_ENV) or os.getppid())
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True
+    ).start()
     req = json.loads(sys.stdin.buffer.read())
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     from engine.search import classify

@@ -168,6 +168,8 @@ def _child_env() -> dict[str, str]:
     # The child must not inherit the database URL: it never talks to Postgres.
     env.pop("JOBFLEET_DATABASE_URL", None)
     env["PYTHONUNBUFFERED"] = "1"
+    # The child exits when this process dies (engine._search_child watches its parent).
+    env["JOBFLEET_SEARCH_PARENT"] = str(os.getpid())
     return env
 
 
