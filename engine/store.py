@@ -622,9 +622,9 @@ def _clean_input(value: str | None) -> str | None:
 # a million postings (bench/bench_search.py): about 2 us and 10 us.
 WALK_ROW_COST = 1.0
 BITMAP_MATCH_COST = 5.0
-# A search that runs longer than this was planned on a wrong estimate: it is cut short and the
+# A search that runs longer than this was planned on a badly wrong estimate: it is cut short and the
 # other strategy runs instead (a slow walk means sparse matches, a slow bitmap dense ones).
-GUARD_MS = 30
+GUARD_MS = 150
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
 
 
