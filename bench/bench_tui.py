@@ -5,7 +5,8 @@ Measures, in one run on this machine:
     terminal driver (the frame's segments are rendered to text, as a real terminal write would),
     for selection moves, paging, a filter keystroke and a re-sort of all cards;
   * a poll applied: every node's heartbeat and counters change each second (a background thread
-    plays 200 workers), and the dashboard updates its cards in place;
+    plays 200 workers), and the dashboard updates its cards in place; meanwhile keys keep coming
+    (selection moves and paging), so some land on a poll's frame;
   * the dashboard's database load: queries per second and milliseconds of database time per
     second spent by its polls (counted and timed around each call).
 
@@ -141,7 +142,7 @@ async def run(url: str, home: Path, nodes: int, seconds: float) -> dict[str, Any
     async with app.run_test(size=(160, 50)) as pilot:
         started = time.perf_counter()
         grid = app.dashboard.query_one(CardGrid)
-        while len(grid.cards) < nodes:
+        while len(grid.nodes) < nodes:
             await pilot.pause(0.01)
         await pilot.pause()
         results["first_show_s"] = time.perf_counter() - started
@@ -187,13 +188,19 @@ async def run(url: str, home: Path, nodes: int, seconds: float) -> dict[str, Any
         assert app.data is not None
         app.data.load.reset()
         t0 = time.perf_counter()
-        await pilot.pause(seconds)
+        # Keys keep coming while every node changes: some land on the frame of a poll.
+        keys = ["right", "down", "left", "up", "pagedown", "pageup"]
+        during: list[float] = []
+        while time.perf_counter() - t0 < seconds:
+            during.append(await press(keys[len(during) % len(keys)]))
+            await pilot.pause(0.05)
         calls, db_seconds = app.data.load.reset()
         elapsed = time.perf_counter() - t0
         stop.set()
         thread.join()
         worker_db.close()
         results["poll_apply"] = applied
+        results["during_churn"] = during
         results["queries_per_s"] = calls / elapsed
         results["db_ms_per_s"] = db_seconds * 1000 / elapsed
         results["polls"] = len(applied)
@@ -212,12 +219,15 @@ def main() -> None:
     print(f"jobfleet dashboard, {args.nodes} nodes, 160x50, {kind} PostgreSQL")
     print(f"  first poll → {args.nodes} cards shown: {r['first_show_s'] * 1000:.0f} ms")
     if os.environ.get("BENCH_VERBOSE"):
-        for k in ("move", "page", "filter_key", "sort"):
+        for k in ("move", "page", "filter_key", "sort", "during_churn"):
             print(k, [round(x * 1000) for x in r[k]])
     print(f"  key → frame, move selection : {summary(r['move'])}")
     print(f"  key → frame, page down/up   : {summary(r['page'])}")
     print(f"  key → frame, filter keystroke: {summary(r['filter_key'])}")
     print(f"  key → frame, re-sort all     : {summary(r['sort'])}")
+    print(f"  key → frame, during churn    : {summary(r['during_churn'])}")
+    everything = [x for k in ("move", "page", "filter_key", "sort", "during_churn") for x in r[k]]
+    print(f"  key → frame, all keys        : {summary(everything)} ({len(everything)} keys)")
     print(f"  poll applied (all changed)   : {summary(r['poll_apply'])} ({r['polls']} polls)")
     print(
         f"  database load: {r['queries_per_s']:.1f} queries/s, "

@@ -33,9 +33,13 @@ def _grid(app: Any) -> CardGrid:
 
 
 def _card(app: Any, node_id: int) -> Any:
-    """The node's card once it is mounted (it is registered a moment before)."""
-    card = _grid(app).cards.get(node_id)
-    return card if card is not None and card.is_mounted else None
+    """What the node's card shows, once the grid has the node (None before)."""
+    return _grid(app).card_text(node_id)
+
+
+def _status(app: Any, node_id: int) -> str | None:
+    node = _grid(app).nodes.get(node_id)
+    return str(node.get("status")) if node else None
 
 
 def test_deploy_card_appears_then_stop_changes_status(settings: Any, db: Any) -> None:
@@ -59,14 +63,14 @@ def test_deploy_card_appears_then_stop_changes_status(settings: Any, db: Any) ->
 
             card = await wait_for(pilot, lambda: _card(app, node_id), "card appears")
             assert isinstance(app.screen, DashboardScreen)
-            assert "berlin-py" in card.render().plain
+            assert "berlin-py" in card.plain
             await wait_for(pilot, lambda: _grid(app).selected_id == node_id, "card selected")
 
             # Act as the supervisor: the worker came up.
             with db.connection() as conn:
                 nodes.change_state(conn, node_id, NodeStatus.STARTING, pid=4242)
                 nodes.change_state(conn, node_id, NodeStatus.RUNNING)
-            await wait_for(pilot, lambda: card.node.get("status") == "running", "card running")
+            await wait_for(pilot, lambda: _status(app, node_id) == "running", "card running")
 
             await pilot.press("x")
             await wait_for(
@@ -75,12 +79,11 @@ def test_deploy_card_appears_then_stop_changes_status(settings: Any, db: Any) ->
             # The supervisor carries the stop out; the card follows.
             with db.connection() as conn:
                 nodes.change_state(conn, node_id, NodeStatus.STOPPING)
-            await wait_for(pilot, lambda: card.node.get("status") == "stopping", "card stopping")
+            await wait_for(pilot, lambda: _status(app, node_id) == "stopping", "card stopping")
             with db.connection() as conn:
                 nodes.change_state(conn, node_id, NodeStatus.STOPPED, pid=None)
-            await wait_for(pilot, lambda: card.node.get("status") == "stopped", "card stopped")
-            assert card.has_class("-stopped")
-            assert "stopped" in card.render().plain
+            await wait_for(pilot, lambda: _status(app, node_id) == "stopped", "card stopped")
+            assert "stopped" in _card(app, node_id).plain.splitlines()[0]
 
     asyncio.run(run())
 
@@ -222,12 +225,16 @@ def test_card_shows_hostile_error_text_literally(settings: Any, db: Any) -> None
         app = make_app(settings, db)
         async with app.run_test(size=(160, 40)) as pilot:
             await wait_for(pilot, lambda: app.polls > 0, "first poll")
-            card = await wait_for(pilot, lambda: _card(app, node_id), "card")
-            text = card.render()
+            text = await wait_for(pilot, lambda: _card(app, node_id), "card")
             assert "[bold red]pwn[/]" in text.plain and "[i]Berlin[/i]" in text.plain
             assert not any(ch in text.plain for ch in "\x1b\x07\r")
             # Nothing in the hostile text became a style: only the card's own spans exist.
             assert all("link" not in str(span.style) for span in text.spans)
+            # What the grid draws on screen carries the same literal text and no link.
+            drawn = [_grid(app).render_line(y) for y in range(8)]
+            screen_text = "\n".join(strip.text for strip in drawn)
+            assert "[bold red]pwn[/]" in screen_text and "\x1b" not in screen_text
+            assert not any(seg.style and seg.style.link for strip in drawn for seg in strip)
 
     asyncio.run(run())
 

@@ -179,11 +179,7 @@ async def _dashboard_ready(pilot: Pilot[Any]) -> None:
     app: Any = pilot.app
     await wait_for(pilot, lambda: app.polls > 0, "first poll")
     grid = app.dashboard.query_one(CardGrid)
-    await wait_for(
-        pilot,
-        lambda: len(grid.cards) == 6 and all(c.is_mounted for c in grid.cards.values()),
-        "cards",
-    )
+    await wait_for(pilot, lambda: len(grid.nodes) == 6, "cards")
     await pilot.pause()
 
 

@@ -89,7 +89,7 @@ class DashboardScreen(Screen[None]):
 
     async def apply_snapshot(self, snap: FleetSnapshot) -> None:
         grid = self.grid
-        await grid.update_nodes(snap.nodes, snap.sparks, snap.now)
+        grid.update_nodes(snap.nodes, snap.sparks, snap.now)
         countries = sorted({str(node_spec(n).get("country") or "") for n in snap.nodes} - {""})
         if countries != self._countries:
             self._countries = countries
@@ -104,7 +104,7 @@ class DashboardScreen(Screen[None]):
         elif not grid.visible_ids:
             empty.update("No node matches the filter (Esc clears it).")
         empty.display = not grid.visible_ids
-        if self._select_after_poll is not None and self._select_after_poll in grid.cards:
+        if self._select_after_poll is not None and self._select_after_poll in grid.nodes:
             grid.select(self._select_after_poll)
             self._select_after_poll = None
 
@@ -124,7 +124,7 @@ class DashboardScreen(Screen[None]):
         grid = self.grid
         grid.set_filter(self._read_filter())
         empty = self.query_one("#empty", Static)
-        if grid.cards and not grid.visible_ids:
+        if grid.nodes and not grid.visible_ids:
             empty.update("No node matches the filter (Esc clears it).")
         empty.display = not grid.visible_ids
 
@@ -238,7 +238,7 @@ class DashboardScreen(Screen[None]):
             self.app.push_screen(JobsScreen(app.db))
 
     def on_card_grid_open_requested(self, event: CardGrid.OpenRequested) -> None:
-        node = self.grid.cards[event.node_id].node
+        node = self.grid.nodes[event.node_id]
         self._open_logs(event.node_id, clean(node.get("name")))
 
     @on(Button.Pressed)

@@ -1,9 +1,11 @@
 """The dashboard's grid of node cards: incremental updates, filtering, sorting and selection.
 
-Polls arrive every second with every node; the grid mounts cards only for new nodes, removes
-cards of deleted ones and otherwise hands each card its new row (the card repaints only if what
-it shows changed). Filtering toggles ``display``; sorting reorders children in place. The
-selection is remembered by node id, so it survives re-sorting and filtering.
+One widget draws every card through Textual's line API (``render_line``): nothing is mounted per
+node, and only the lines on screen are ever drawn, so 200 nodes cost what the twenty cards in
+view cost. Each card's strips are kept until its data, its width, the selection or the theme
+changes. Polls arrive every second with every node; a node whose card would look the same is
+not redrawn, and a changed card repaints only its own rectangle. Moving the selection redraws two
+cards. The selection is remembered by node id, so it survives re-sorting and filtering.
 """
 
 from __future__ import annotations
@@ -12,14 +14,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-from tui.widgets.node_card import NodeCard, node_spec
+from tui.widgets.node_card import (
+    CARD_CHROME,
+    CARD_HEIGHT,
+    card_changed,
+    card_lines,
+    card_texts,
+    draw_card,
+    node_spec,
+)
 
 CARD_MIN_WIDTH = 38
+GUTTER = 1  # blank columns between two cards
 
 SORTS: dict[str, str] = {
     "name": "name",
@@ -70,7 +86,7 @@ def sort_key(sort: str, node: dict[str, Any]) -> tuple[Any, ...]:
     return (name,)
 
 
-class CardGrid(VerticalScroll, can_focus=True):
+class CardGrid(ScrollView, can_focus=True):
     """Cards laid out in as many columns as fit; arrow keys move the selection."""
 
     BINDINGS = [
@@ -84,13 +100,20 @@ class CardGrid(VerticalScroll, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
     ]
 
+    # Colours live in app.tcss: a border colour per node status, and the selected card's look.
+    COMPONENT_CLASSES = {
+        "card-grid--selected",
+        *(f"card-grid--{status}" for status in STATUS_ORDER),
+    }
+
     DEFAULT_CSS = """
     CardGrid {
-        layout: grid;
-        grid-size: 2;
-        grid-rows: 8;
-        grid-gutter: 0 1;
         height: 1fr;
+        overflow-x: hidden;
+    }
+    CardGrid > .card-grid--selected {
+        color: $primary;
+        background: $boost;
     }
     """
 
@@ -108,56 +131,70 @@ class CardGrid(VerticalScroll, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.cards: dict[int, NodeCard] = {}
+        self.nodes: dict[int, dict[str, Any]] = {}
+        self.sparks: dict[int, list[int]] = {}
+        self.now: datetime | None = None
         self.filter = CardFilter()
         self.sort = "name"
         self._order: list[int] = []
         self._visible: list[int] = []
-        self._columns = 2
+        self._index: dict[int, int] = {}  # node id → position in _visible
+        self._columns = 1
+        self._layout_width = 0
+        self._widths: list[int] = []  # width of each column
+        self._lefts: list[int] = []  # x of each column
+        # node id → (width, selected, strips): a drawn card, valid while its inputs are the same.
+        self._drawn: dict[int, tuple[int, bool, list[Strip]]] = {}
+        self.draws = 0  # cards drawn since mount (tests check that redraws stay local)
+        self.tooltip = (
+            "Click to select, double-click for logs. The bars are new jobs per hour, "
+            "newest on the right."
+        )
 
     # --- data ---
 
-    async def update_nodes(
+    def update_nodes(
         self, nodes: list[dict[str, Any]], sparks: dict[int, list[int]], now: datetime | None
     ) -> int:
-        """Bring the cards in line with ``nodes``; returns how many cards repainted."""
-        seen: set[int] = set()
-        new_cards: list[NodeCard] = []
-        changed = 0
+        """Bring the cards in line with ``nodes``; returns how many cards changed."""
+        fresh: dict[int, dict[str, Any]] = {}
+        fresh_sparks: dict[int, list[int]] = {}
+        changed: list[int] = []
+        added = False
         for node in nodes:
             node_id = int(node["id"])
-            seen.add(node_id)
-            card = self.cards.get(node_id)
-            if card is None:
-                card = NodeCard(node, sparks.get(node_id), now)
-                self.cards[node_id] = card
-                new_cards.append(card)
-                changed += 1
-            elif card.show(node, sparks.get(node_id), now):
-                changed += 1
-        gone = [self.cards.pop(i) for i in list(self.cards) if i not in seen]
-        if gone:
-            await self.remove_children(gone)
-            changed += len(gone)
-        if new_cards:
-            await self.mount_all(new_cards)
-        self._relayout(force=bool(new_cards or gone))
-        return changed
+            spark = list(sparks.get(node_id) or [])
+            fresh[node_id], fresh_sparks[node_id] = node, spark
+            old = self.nodes.get(node_id)
+            if old is None:
+                added = True
+                changed.append(node_id)
+            elif card_changed(old, self.sparks[node_id], self.now, node, spark, now):
+                changed.append(node_id)
+        gone = [i for i in self.nodes if i not in fresh]
+        self.nodes, self.sparks, self.now = fresh, fresh_sparks, now
+        for node_id in (*changed, *gone):
+            self._drawn.pop(node_id, None)
+        if not self._relayout(force=added or bool(gone)):
+            for node_id in changed:
+                self._refresh_card(node_id)
+        return len(changed) + len(gone)
 
-    def _relayout(self, *, force: bool = False) -> None:
-        order = sorted(self.cards, key=lambda i: sort_key(self.sort, self.cards[i].node))
-        if force or order != self._order:
-            self._order = order
-            rank = {node_id: n for n, node_id in enumerate(order)}
-            self.sort_children(key=lambda w: rank.get(getattr(w, "node_id", -1), len(rank)))
-        visible = [i for i in order if self.filter.matches(self.cards[i].node)]
-        if force or visible != self._visible:
-            shown = set(visible)
-            for node_id, card in self.cards.items():
-                card.display = node_id in shown
-            self._visible = visible
-        if self.selected_id not in self._visible:
+    def _relayout(self, *, force: bool = False) -> bool:
+        """Re-sort and re-filter; returns whether the layout changed (and was repainted)."""
+        order = sorted(self.nodes, key=lambda i: sort_key(self.sort, self.nodes[i]))
+        visible = [i for i in order if self.filter.matches(self.nodes[i])]
+        moved = force or order != self._order or visible != self._visible
+        if moved:
+            self._order, self._visible = order, visible
+            self._index = {node_id: n for n, node_id in enumerate(visible)}
+            self._update_virtual_size()
+            self.refresh()
+        if self.selected_id not in self._index:
             self.selected_id = self._visible[0] if self._visible else None
+        elif moved and self.selected_id is not None:
+            self._scroll_to_card(self.selected_id)
+        return moved
 
     def set_filter(self, card_filter: CardFilter) -> None:
         self.filter = card_filter
@@ -172,37 +209,140 @@ class CardGrid(VerticalScroll, can_focus=True):
         return list(self._visible)
 
     def selected_node(self) -> dict[str, Any] | None:
-        card = self.cards.get(self.selected_id) if self.selected_id is not None else None
-        return card.node if card else None
+        return self.nodes.get(self.selected_id) if self.selected_id is not None else None
+
+    def card_text(self, node_id: int) -> Text | None:
+        """What the node's card shows, as plain lines with their styles (None if no card)."""
+        node = self.nodes.get(node_id)
+        if node is None:
+            return None
+        width = self._widths[0] if self._widths else CARD_MIN_WIDTH
+        return card_lines(node, self.sparks.get(node_id), self.now, width - CARD_CHROME)
+
+    # --- geometry ---
+
+    def _layout_columns(self) -> None:
+        """Fit the columns to the width (which the scrollbar coming and going also changes)."""
+        width = max(1, self.scrollable_content_region.width)
+        if width == self._layout_width:
+            return
+        self._layout_width = width
+        columns = max(1, width // CARD_MIN_WIDTH)
+        usable = max(columns, width - GUTTER * (columns - 1))
+        base, extra = divmod(usable, columns)
+        # Like a CSS grid of 1fr columns: the last columns take the leftover cells.
+        widths = [base + (1 if c >= columns - extra else 0) for c in range(columns)]
+        if widths != self._widths:
+            self._columns, self._widths = columns, widths
+            self._lefts = [sum(widths[:c]) + GUTTER * c for c in range(columns)]
+            self._drawn.clear()
+            self._update_virtual_size()
+            self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        rows = -(-len(self._visible) // max(1, self._columns))
+        self.virtual_size = Size(self._layout_width, rows * CARD_HEIGHT)
+
+    def _card_region(self, node_id: int) -> Region | None:
+        """Where the card is on the virtual canvas."""
+        index = self._index.get(node_id)
+        if index is None or not self._widths:
+            return None
+        row, column = divmod(index, self._columns)
+        return Region(self._lefts[column], row * CARD_HEIGHT, self._widths[column], CARD_HEIGHT)
+
+    def _refresh_card(self, node_id: int) -> None:
+        region = self._card_region(node_id)
+        if region is not None:
+            self.refresh(region.translate(-self.scroll_offset))
+
+    def _scroll_to_card(self, node_id: int) -> None:
+        region = self._card_region(node_id)
+        if region is not None:
+            self.scroll_to_region(region, animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        self._layout_columns()
+
+    def notify_style_update(self) -> None:
+        # A theme or focus change restyles borders and the selection: draw every card anew.
+        super().notify_style_update()
+        self._drawn.clear()
+        self.refresh()
+
+    # --- drawing ---
+
+    def _card_strips(self, node_id: int, width: int) -> list[Strip]:
+        selected = node_id == self.selected_id
+        drawn = self._drawn.get(node_id)
+        if drawn is not None and drawn[0] == width and drawn[1] == selected:
+            return drawn[2]
+        node = self.nodes[node_id]
+        status = str(node.get("status") or "stopped")
+        base = self.rich_style
+        if selected:
+            chosen = self.get_component_rich_style("card-grid--selected")
+            fill = base + Style(bgcolor=chosen.bgcolor)
+            border = fill + Style(color=chosen.color)
+        else:
+            fill = base
+            status_style = self.get_component_rich_style(f"card-grid--{status}", default=base)
+            border = base + Style(color=status_style.color)
+        lines = card_texts(node, self.sparks.get(node_id), self.now, width - CARD_CHROME)
+        strips = draw_card(
+            self.app.console, lines, width, border=border, fill=fill, double=selected
+        )
+        self._drawn[node_id] = (width, selected, strips)
+        self.draws += 1
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        self._layout_columns()
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        row, line = divmod(scroll_y + y, CARD_HEIGHT)
+        parts: list[Strip] = []
+        for column, card_width in enumerate(self._widths):
+            if column:
+                parts.append(Strip.blank(GUTTER, base))
+            index = row * self._columns + column
+            if index < len(self._visible):
+                parts.append(self._card_strips(self._visible[index], card_width)[line])
+            else:
+                parts.append(Strip.blank(card_width, base))
+        return Strip.join(parts).crop_extend(scroll_x, scroll_x + width, base)
+
+    def _card_at(self, x: int, y: int) -> int | None:
+        """The node whose card covers canvas point (x, y), if any."""
+        row = y // CARD_HEIGHT
+        for column, (left, width) in enumerate(zip(self._lefts, self._widths, strict=True)):
+            if left <= x < left + width:
+                index = row * self._columns + column
+                return self._visible[index] if 0 <= index < len(self._visible) else None
+        return None
 
     # --- selection ---
 
     def watch_selected_id(self, old: int | None, new: int | None) -> None:
-        if old is not None and old in self.cards:
-            self.cards[old].remove_class("-selected")
-        if new is not None and new in self.cards:
-            card = self.cards[new]
-            card.add_class("-selected")
-            self.scroll_to_widget(card, animate=False)
+        for node_id in (old, new):
+            if node_id is not None:
+                self._refresh_card(node_id)
+        if new is not None:
+            self._scroll_to_card(new)
         self.post_message(self.SelectionChanged(new))
 
     def select(self, node_id: int) -> None:
-        if node_id in self._visible:
+        if node_id in self._index:
             self.selected_id = node_id
-
-    def on_resize(self) -> None:
-        columns = max(1, self.scrollable_content_region.width // CARD_MIN_WIDTH)
-        if columns != self._columns:
-            self._columns = columns
-            self.styles.grid_size_columns = columns
 
     def _step(self, delta: int) -> None:
         if not self._visible:
             return
-        if self.selected_id not in self._visible:
+        index = self._index.get(self.selected_id) if self.selected_id is not None else None
+        if index is None:
             self.selected_id = self._visible[0]
             return
-        index = self._visible.index(self.selected_id)  # type: ignore[arg-type]
         self.selected_id = self._visible[max(0, min(len(self._visible) - 1, index + delta))]
 
     def action_move(self, dx: int, dy: int) -> None:
@@ -213,12 +353,18 @@ class CardGrid(VerticalScroll, can_focus=True):
             self.selected_id = self._visible[0 if direction < 0 else -1]
 
     def action_page(self, direction: int) -> None:
-        rows = max(1, self.scrollable_content_region.height // 8)
+        rows = max(1, self.scrollable_content_region.height // CARD_HEIGHT)
         self._step(direction * rows * self._columns)
 
-    def on_node_card_clicked(self, event: NodeCard.Clicked) -> None:
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        node_id = self._card_at(offset.x + self.scroll_offset.x, offset.y + self.scroll_offset.y)
+        if node_id is None:
+            return
         event.stop()
         self.focus()
-        self.selected_id = event.card.node_id
-        if event.double:
-            self.post_message(self.OpenRequested(event.card.node_id))
+        self.selected_id = node_id
+        if event.chain >= 2:
+            self.post_message(self.OpenRequested(node_id))

@@ -1,8 +1,9 @@
 """One node at a glance: identity, status, progress, process health and a jobs-per-hour line.
 
-A card is a single widget that renders its own text (no child widgets), so 200 of them mount
-quickly and a poll that changes one node repaints one card: :meth:`NodeCard.show` compares what
-would be drawn with what is drawn and refreshes only on a difference.
+A card is not a widget: :class:`tui.widgets.card_grid.CardGrid` draws every card itself, line by
+line, so 200 nodes mount nothing and scrolling renders only the cards that come into view. This
+module says what a card shows (:func:`card_texts`), whether a new row changes it
+(:func:`card_changed`) and how it is drawn into strips of terminal cells (:func:`draw_card`).
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual import events
-from textual.message import Message
-from textual.widget import Widget
+from textual.strip import Strip
 
 from tui.text import clean, fmt_bytes, fmt_duration, fmt_int, seconds_between, sparkline
 
@@ -49,10 +50,19 @@ def node_spec(node: dict[str, Any]) -> dict[str, Any]:
     return spec if isinstance(spec, dict) else {}
 
 
-def card_lines(
+CARD_HEIGHT = 8  # a border line, six lines of content, a border line
+CONTENT_LINES = CARD_HEIGHT - 2
+# Border and padding columns: "│ " on the left, " │" on the right.
+CARD_CHROME = 4
+
+ROUND_BORDER = ("╭", "─", "╮", "│", "╰", "╯")
+DOUBLE_BORDER = ("╔", "═", "╗", "║", "╚", "╝")
+
+
+def card_texts(
     node: dict[str, Any], spark: list[int] | None, now: datetime | None, width: int
-) -> Text:
-    """The card's content as literal Text (every value from the database is cleaned)."""
+) -> list[Text]:
+    """The card's content lines as literal Text (every value from the database is cleaned)."""
     spec = node_spec(node)
     status = str(node.get("status") or "stopped")
     desired = str(node.get("desired") or "")
@@ -117,74 +127,65 @@ def card_lines(
     else:
         error.append("no errors", "dim")
 
-    return Text("\n", no_wrap=True, overflow="ellipsis").join(
-        [head, what, progress, process, health, error]
-    )
+    return [head, what, progress, process, health, error]
 
 
-class NodeCard(Widget):
-    """A card for one node; click selects it, double click opens its logs."""
+def card_lines(
+    node: dict[str, Any], spark: list[int] | None, now: datetime | None, width: int
+) -> Text:
+    """The card's content as one literal Text, a line per row (what tests read)."""
+    return Text("\n", no_wrap=True, overflow="ellipsis").join(card_texts(node, spark, now, width))
 
-    DEFAULT_CSS = """
-    NodeCard {
-        height: 8;
-        border: round $panel-lighten-2;
-        padding: 0 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    """
 
-    class Clicked(Message):
-        def __init__(self, card: NodeCard, double: bool) -> None:
-            super().__init__()
-            self.card = card
-            self.double = double
+def _second(now: datetime | None) -> datetime | None:
+    return now.replace(microsecond=0) if now is not None else None
 
-    def __init__(self, node: dict[str, Any], spark: list[int] | None, now: datetime | None) -> None:
-        super().__init__(id=f"node-{int(node['id'])}")
-        self.node_id = int(node["id"])
-        self.node: dict[str, Any] = node
-        self.spark: list[int] = list(spark or [])
-        self.now = now
-        self._status = ""
-        self._apply_status()
-        self.tooltip = (
-            "Click to select, double-click for logs. The bars are new jobs per hour, "
-            "newest on the right."
-        )
 
-    def _apply_status(self) -> None:
-        status = str(self.node.get("status") or "stopped")
-        if status != self._status:
-            if self._status:
-                self.remove_class(f"-{self._status}")
-            self.add_class(f"-{status}")
-            self._status = status
-
-    @staticmethod
-    def _second(now: datetime | None) -> datetime | None:
-        return now.replace(microsecond=0) if now is not None else None
-
-    def show(self, node: dict[str, Any], spark: list[int] | None, now: datetime | None) -> bool:
-        """Take new data; repaint only when something visible changed. Returns whether it did."""
-        spark = list(spark or [])
-        # heartbeat_age_s differs on every poll; what is drawn derives from heartbeat_at and now.
-        live = str(node.get("status")) in LIVE_STATUSES
-        same = (
-            spark == self.spark
-            and (not live or self._second(now) == self._second(self.now))
-            and {**node, "heartbeat_age_s": None} == {**self.node, "heartbeat_age_s": None}
-        )
-        self.node, self.spark, self.now = node, spark, now
-        if same:
-            return False
-        self._apply_status()
-        self.refresh()
+def card_changed(
+    old: dict[str, Any],
+    old_spark: list[int],
+    old_now: datetime | None,
+    new: dict[str, Any],
+    new_spark: list[int],
+    new_now: datetime | None,
+) -> bool:
+    """Whether a card showing ``old`` would look different showing ``new``."""
+    if new_spark != old_spark:
         return True
+    # Live cards show ages (uptime, heartbeat) that tick with the poll's clock, whole seconds.
+    if str(new.get("status")) in LIVE_STATUSES and _second(new_now) != _second(old_now):
+        return True
+    # heartbeat_age_s differs on every poll; what is drawn derives from heartbeat_at and now.
+    return {**new, "heartbeat_age_s": None} != {**old, "heartbeat_age_s": None}
 
-    def render(self) -> RenderableType:
-        return card_lines(self.node, self.spark, self.now, self.content_size.width)
 
-    def on_click(self, event: events.Click) -> None:
-        self.post_message(self.Clicked(self, double=event.chain >= 2))
+def draw_card(
+    console: Console,
+    lines: list[Text],
+    width: int,
+    *,
+    border: Style,
+    fill: Style,
+    double: bool,
+) -> list[Strip]:
+    """The card as ``CARD_HEIGHT`` strips of exactly ``width`` cells: a border around the lines.
+
+    ``fill`` is the card's own style (its background, the text colour); each line's spans are
+    drawn over it, so a span without a background keeps the card's.
+    """
+    tl, h, tr, v, bl, br = DOUBLE_BORDER if double else ROUND_BORDER
+    width = max(CARD_CHROME + 1, width)
+    inner = width - CARD_CHROME
+    edge, pad = Segment(v, border), Segment(" ", fill)
+    strips = [Strip([Segment(tl + h * (width - 2) + tr, border)], width)]
+    for text in lines[:CONTENT_LINES]:
+        line = text.copy()
+        line.truncate(inner, overflow="ellipsis", pad=True)
+        body = Strip(line.render(console), inner).apply_style(fill)
+        strips.append(Strip([edge, pad, *body, pad, edge], width))
+    blank = Segment(" " * inner, fill)
+    strips.extend(
+        Strip([edge, pad, blank, pad, edge], width) for _ in range(CONTENT_LINES - len(lines))
+    )
+    strips.append(Strip([Segment(bl + h * (width - 2) + br, border)], width))
+    return strips

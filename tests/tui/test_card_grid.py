@@ -1,0 +1,163 @@
+"""The dashboard's card grid: selection by keys and mouse, scrolling, and redraws that stay local.
+
+The grid draws every card itself (line API), so these tests read what it draws (``render_line``)
+and count card drawings (``grid.draws``) instead of looking for card widgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from engine import nodes
+from engine.spec import parse_spec
+from tests.tui.helpers import make_app, wait_for
+from tui.screens.logs import LogsScreen
+from tui.widgets.card_grid import CardGrid
+from tui.widgets.node_card import CARD_HEIGHT
+
+NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def _deploy_many(db: Any, count: int) -> list[int]:
+    ids = []
+    for i in range(count):
+        spec = parse_spec(
+            {"name": f"node-{i:02d}", "search_term": "python", "country": "DE", "locations": ["A"]}
+        )
+        ids.append(nodes.deploy(db, spec, start=False))
+    return ids
+
+
+def _grid(app: Any) -> CardGrid:
+    return app.dashboard.query_one(CardGrid)
+
+
+def _screen_text(grid: CardGrid) -> str:
+    """What the grid shows right now: every visible line, as drawn."""
+    return "\n".join(grid.render_line(y).text for y in range(grid.scrollable_content_region.height))
+
+
+def test_keys_move_the_selection_and_scroll_it_into_view(settings: Any, db: Any) -> None:
+    ids = _deploy_many(db, 30)
+
+    async def run() -> None:
+        app = make_app(settings, db, clock=lambda: NOW)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: len(_grid(app).nodes) == 30, "all nodes")
+            grid = _grid(app)
+            await wait_for(pilot, lambda: grid.selected_id == ids[0], "first selected")
+            assert grid._columns == 2  # 100 columns fit two cards of at least 38
+            await pilot.press("right")
+            assert grid.selected_id == ids[1]
+            await pilot.press("down")
+            assert grid.selected_id == ids[3]
+            await pilot.press("left", "up")
+            assert grid.selected_id == ids[0]
+            assert grid.scroll_offset.y == 0
+
+            await pilot.press("end")
+            assert grid.selected_id == ids[-1]
+            await pilot.pause()
+            # The last card scrolled into view, drawn with the selection's double border.
+            assert grid.scroll_offset.y > 0
+            text = _screen_text(grid)
+            assert "node-29" in text and "╔" in text
+            assert "node-00" not in text
+
+            await pilot.press("home")
+            await pilot.pause()
+            assert grid.selected_id == ids[0] and grid.scroll_offset.y == 0
+            await pilot.press("pagedown")
+            assert grid.selected_id not in (None, ids[0])
+            await pilot.press("pageup")
+            assert grid.selected_id == ids[0]
+
+    asyncio.run(run())
+
+
+def test_click_selects_and_double_click_opens_the_logs(settings: Any, db: Any) -> None:
+    ids = _deploy_many(db, 4)
+
+    async def run() -> None:
+        app = make_app(settings, db, clock=lambda: NOW)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: len(_grid(app).nodes) == 4, "all nodes")
+            grid = _grid(app)
+            await wait_for(pilot, lambda: grid.selected_id == ids[0], "first selected")
+            # Second row, second column: node-03 (cards are sorted by name).
+            left = grid._lefts[1] + 3
+            await pilot.click(CardGrid, offset=(left, CARD_HEIGHT + 2))
+            assert grid.selected_id == ids[3]
+            # The gutter between two cards selects nothing.
+            await pilot.click(CardGrid, offset=(grid._lefts[1] - 1, 2))
+            assert grid.selected_id == ids[3]
+            await pilot.double_click(CardGrid, offset=(3, 2))
+            screen = await wait_for(
+                pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen, "logs screen"
+            )
+            assert grid.selected_id == ids[0]
+            assert screen.node_id == ids[0]
+
+    asyncio.run(run())
+
+
+def test_only_changed_cards_are_drawn_again(settings: Any, db: Any) -> None:
+    ids = _deploy_many(db, 30)
+
+    async def run() -> None:
+        app = make_app(settings, db, clock=lambda: NOW)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: len(_grid(app).nodes) == 30, "all nodes")
+            grid = _grid(app)
+            await wait_for(pilot, lambda: grid.selected_id == ids[0], "first selected")
+            await pilot.pause()
+            # Only the cards in view were ever drawn, not all thirty.
+            assert 0 < grid.draws < 30
+
+            polls, draws = app.polls, grid.draws
+            await wait_for(pilot, lambda: app.polls >= polls + 2, "two more polls")
+            await pilot.pause()
+            assert grid.draws == draws  # nothing changed, nothing drawn
+
+            await pilot.press("right")
+            await pilot.pause()
+            assert grid.draws == draws + 2  # the card left and the card selected
+
+            with db.connection() as conn:
+                conn.execute("UPDATE nodes SET jobs_found = 4321 WHERE id = %s", (ids[2],))
+            polls, draws = app.polls, grid.draws
+            await wait_for(pilot, lambda: "4,321" in _screen_text(grid), "changed card shown")
+            assert grid.draws == draws + 1
+
+    asyncio.run(run())
+
+
+def test_filter_and_sort_change_what_is_drawn(settings: Any, db: Any) -> None:
+    ids = _deploy_many(db, 6)
+    with db.connection() as conn:
+        conn.execute("UPDATE nodes SET jobs_found = id * 10")
+
+    async def run() -> None:
+        from textual.widgets import Input
+
+        app = make_app(settings, db, clock=lambda: NOW)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await wait_for(pilot, lambda: len(_grid(app).nodes) == 6, "all nodes")
+            grid = _grid(app)
+            app.dashboard.query_one("#filter-text", Input).value = "node-04"
+            await wait_for(pilot, lambda: grid.visible_ids == [ids[4]], "filtered")
+            await pilot.pause()
+            text = _screen_text(grid)
+            assert "node-04" in text and "node-00" not in text
+            assert grid.selected_id == ids[4]
+
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: len(grid.visible_ids) == 6, "filter cleared")
+            grid.set_sort("found")
+            assert grid.visible_ids == ids[::-1]
+            await pilot.pause()
+            assert _screen_text(grid).index("node-05") < _screen_text(grid).index("node-00")
+
+    asyncio.run(run())
