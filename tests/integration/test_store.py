@@ -143,6 +143,7 @@ def test_concurrent_batches_with_the_same_postings_store_each_once(
     db: Database, settings: Settings
 ) -> None:
     stores = [Store(db, settings.spool_dir) for _ in range(3)]
+    db.pool  # noqa: B018 - open the pool first: Database creates it lazily, not thread-safely
     results = []
     barrier = threading.Barrier(3)
 
