@@ -60,9 +60,22 @@ class UnknownNode(UserError):
     pass
 
 
-def deploy(db: Any, spec: NodeSpec, *, start: bool = True) -> int:
-    """Insert a node (desired=running unless ``start=False``); returns its id."""
+def deploy(db: Any, spec: NodeSpec, *, start: bool = True, host: str | None = None) -> int:
+    """Insert a node (desired=running unless ``start=False``); returns its id.
+
+    ``host`` pins the node to the host of that name (registered now if no supervisor has run
+    there yet): only that host's supervisor starts it, and no other host takes it over. Without
+    it, the first supervisor to start the node claims it."""
     with db.connection() as conn:
+        host_id = None
+        if host is not None:
+            host = host.strip()
+            if not host or len(host) > 255:
+                raise UserError("a host name must be 1 to 255 characters")
+            conn.execute(q("ensure_host"), {"hostname": host})
+            found = conn.execute(q("host_id_by_name"), {"hostname": host}).fetchone()
+            assert found is not None
+            host_id = int(found["id"])
         try:
             row = conn.execute(
                 q("insert_node"),
@@ -71,6 +84,7 @@ def deploy(db: Any, spec: NodeSpec, *, start: bool = True) -> int:
                     "spec": json.dumps(spec.stored_dict(), allow_nan=False),
                     "desired": Desired.RUNNING if start else Desired.STOPPED,
                     "locations_total": len(spec.locations),
+                    "host_id": host_id,
                 },
             ).fetchone()
         except psycopg.errors.UniqueViolation:
@@ -84,9 +98,12 @@ def deploy(db: Any, spec: NodeSpec, *, start: bool = True) -> int:
             conn,
             "info",
             "deployed",
-            f"node {spec.name} deployed" + ("" if start else " (not started)"),
+            f"node {spec.name} deployed"
+            + (f" on host {host}" if host else "")
+            + ("" if start else " (not started)"),
             node_id=node_id,
             spec=spec.display_dict(),
+            **({"host": host} if host else {}),
         )
     return node_id
 

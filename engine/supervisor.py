@@ -122,7 +122,7 @@ class Policy:
 
 @dataclass(frozen=True)
 class Action:
-    kind: Literal["spawn", "term", "kill", "state", "forget", "fields", "defer"]
+    kind: Literal["spawn", "term", "recycle", "kill", "state", "forget", "fields", "defer"]
     status: NodeStatus | None = None
     reason: str | None = None
     level: str = "info"
@@ -176,17 +176,30 @@ def plan(
                 ]
             return []
         if status == S.RUNNING:
+            if proc.term_sent_age_s is not None:
+                # Being recycled (SIGTERM while running): wait for the exit, then insist.
+                if proc.term_sent_age_s > policy.stop_grace:
+                    return [
+                        Action(
+                            "kill",
+                            reason=f"did not exit within {policy.stop_grace:g} s of SIGTERM",
+                            level="warning",
+                        )
+                    ]
+                return []
             age = node.heartbeat_age_s
             if age is not None and age > policy.stale_after and not in_grace:
                 return [Action("kill", reason=f"heartbeat stale for {age:.1f} s", level="warning")]
             limit = node.memory_limit_mb * 1024 * 1024
             if proc.rss_bytes is not None and proc.rss_bytes > limit:
-                why = f"memory {proc.rss_bytes >> 20} MiB above the limit of {node.memory_limit_mb}"
-                return [
-                    Action("fields", fields={"stop_requested": True}),
-                    Action("term", reason=why),
-                    _state(S.STOPPING, f"recycling: {why}", level="warning"),
-                ]
+                # Recycled like a crash (restarts counter, backoff): a worker over its limit soon
+                # after every start would otherwise be restarted forever; its fast exits lead to
+                # FATAL like any crash loop, with the memory named in last_error.
+                why = (
+                    f"recycled: memory {proc.rss_bytes >> 20} MiB above the node's "
+                    f"memory_limit_mb of {node.memory_limit_mb}"
+                )
+                return [Action("recycle", reason=why, level="warning")]
             if node.fast_crashes and proc.uptime_s >= policy.start_secs:
                 return [Action("fields", fields={"fast_crashes": 0})]
             return []
@@ -253,7 +266,7 @@ def plan(
                 exited,
                 _state(
                     S.FATAL,
-                    f"{crashes} fast crashes in a row; start it again by hand",
+                    f"{crashes} fast crashes in a row (last: {why}); start it again by hand",
                     level="error",
                     fast_crashes=crashes,
                 ),
@@ -660,37 +673,86 @@ class Supervisor:
         for action in plan(view, proc, self.policy, in_grace=self._in_grace(), memory_ok=memory_ok):
             self._do(action, row, view)
 
+    @property
+    def takeover_after(self) -> float:
+        """Lease age after which another host's worker must have exited on its own: its dead
+        man's switch fires within a heartbeat of ``dead_man_after`` and it is gone at most
+        ``stop_grace`` later (see engine.worker)."""
+        return (
+            self.settings.dead_man_after
+            + self.settings.stop_grace
+            + 2 * self.settings.heartbeat_interval
+        )
+
     def _foreign(self, row: dict[str, Any], status: NodeStatus) -> None:
-        """Another host's node whose lease expired: mark it lost; after the dead man's switch
-        must have stopped its worker, take it over."""
+        """Another host's node whose lease expired: mark it lost; once that host's workers must
+        have exited by their dead man's switch, take it over (unless it is pinned there).
+
+        Nodes of a lost host that have no worker (exited, backoff, stopped while desired
+        running) are taken over at once: a host that comes back finds them claimed and cannot
+        spawn them (``claim_node``)."""
         age = row["host_age_s"]
         if age is None or age <= self.settings.host_stale_after:
             return
+        node_id = int(row["id"])
+        gone_host = row.get("host") or f"#{row['host_id']}"
         with self.conn.connection() as conn:
             if status in PROCESS_STATES:
                 change_state(
                     conn,
-                    row["id"],
+                    node_id,
                     S.LOST,
-                    reason=f"host lease stale for {age:.0f} s",
+                    reason=f"host {gone_host}: lease stale for {age:.0f} s",
                     host_id=self.host_id,
                     level="warning",
+                    expect={status},
                 )
-            elif (
-                status == S.LOST
-                and row["desired"] == Desired.RUNNING
-                and age > self.settings.dead_man_after
-            ):
-                conn.execute(
-                    q("claim_node"),
-                    {"id": row["id"], "host_id": self.host_id, "from_host": row["host_id"]},
+                return
+            stale_after = self.settings.host_stale_after
+            if status == S.LOST:
+                if age <= self.takeover_after:
+                    return
+                beat = row["heartbeat_age_s"]
+                if beat is not None and beat <= self.takeover_after - self.settings.dead_man_after:
+                    return  # its worker still beats: it has not noticed yet
+                stale_after = self.takeover_after
+                if row["pinned"]:
+                    if row["desired"] == Desired.STOPPED:
+                        change_state(
+                            conn,
+                            node_id,
+                            S.STOPPED,
+                            reason=f"host {gone_host} lost; its worker has exited",
+                            host_id=self.host_id,
+                            expect={S.LOST},
+                            **_CLEARED,
+                        )
+                    return  # pinned: it waits for its own host
+            elif row["pinned"] or row["desired"] != Desired.RUNNING:
+                return
+            took = conn.execute(
+                q("take_over_node"),
+                {
+                    "id": node_id,
+                    "host_id": self.host_id,
+                    "from_host": row["host_id"],
+                    "status": status.value,
+                    "stale_after": stale_after,
+                },
+            ).fetchone()
+            if took and status == S.STOPPED:
+                self.events.warning(
+                    "node_taken_over", f"taken over from lost host {gone_host}", node_id=node_id
                 )
+            elif took:
                 change_state(
                     conn,
-                    row["id"],
+                    node_id,
                     S.STOPPED,
-                    reason="taken over from a lost host",
+                    reason=f"taken over from lost host {gone_host}",
                     host_id=self.host_id,
+                    level="warning",
+                    expect={status},
                     **_CLEARED,
                 )
 
@@ -784,6 +846,17 @@ class Supervisor:
         elif action.kind == "term" and t is not None:
             self.procs.signal_group(t.ident, signal.SIGTERM)
             t.term_sent = time.monotonic()
+        elif action.kind == "recycle" and t is not None:
+            self.procs.signal_group(t.ident, signal.SIGTERM)
+            t.term_sent = time.monotonic()
+            t.kill_reason = action.reason
+            self.events.emit(
+                action.level,
+                "worker_recycled",
+                action.reason or "",
+                node_id=node_id,
+                pid=t.ident.pid,
+            )
         elif action.kind == "kill" and t is not None:
             self.procs.signal_group(t.ident, signal.SIGKILL)
             t.kill_sent = time.monotonic()
@@ -815,26 +888,30 @@ class Supervisor:
         self._deferred.discard(node_id)
         if node_id in self._tracked:
             return  # the previous worker has not been reaped yet
-        with self.conn.connection() as conn:
-            claimed = conn.execute(
-                q("claim_node"), {"id": node_id, "host_id": self.host_id, "from_host": self.host_id}
-            ).fetchone()
-        if not claimed:
-            return  # another host took it first
-        log_path = self.settings.home / "logs" / f"node-{node_id}.log"
-        _rotate(log_path)
-        env = worker_env(self.settings, self.db)
-        ident = self.procs.spawn([*self.worker_argv, str(node_id)], env, log_path)
-        tracked = Tracked(node_id, ident, True, time.monotonic())
-        self._tracked[node_id] = tracked
+        tracked: Tracked | None = None
         try:
+            # Claim, spawn and record in one transaction: the claim's row lock makes a second
+            # supervisor (another host) wait, then find the node taken, so no node ever gets
+            # two workers; and a takeover compares the status it saw.
             with self.conn.connection() as conn:
+                claimed = conn.execute(
+                    q("claim_node"), {"id": node_id, "host_id": self.host_id}
+                ).fetchone()
+                if not claimed:
+                    return  # another host took it first
+                log_path = self.settings.home / "logs" / f"node-{node_id}.log"
+                _rotate(log_path)
+                env = worker_env(self.settings, self.db)
+                ident = self.procs.spawn([*self.worker_argv, str(node_id)], env, log_path)
+                tracked = Tracked(node_id, ident, True, time.monotonic())
+                self._tracked[node_id] = tracked
                 change_state(
                     conn,
                     node_id,
                     S.STARTING,
                     reason=f"spawned pid {ident.pid}",
                     host_id=self.host_id,
+                    expect={view.status},
                     pid=ident.pid,
                     proc_started_at=ident.create_time,
                     started_at=NOW,
@@ -845,10 +922,11 @@ class Supervisor:
                     next_start_at=None,
                 )
         except BaseException:
-            # The row did not record it: nobody could ever find this worker again.
-            self.procs.signal_group(ident, signal.SIGKILL)
-            tracked.kill_sent = time.monotonic()
-            tracked.killed_on_request = True
+            if tracked is not None:
+                # The row did not record it: nobody could ever find this worker again.
+                self.procs.signal_group(tracked.ident, signal.SIGKILL)
+                tracked.kill_sent = time.monotonic()
+                tracked.killed_on_request = True
             raise
 
 

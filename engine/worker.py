@@ -146,6 +146,8 @@ class Worker:
         self._started = time.monotonic()
         self.searches = 0
         self._unsent = [0, 0]  # found/new not yet added to the row (database away)
+        # When (monotonic) the supervisor's lease was last renewed, as far as we know.
+        self._lease_at = time.monotonic()
 
     # --- stopping ---
 
@@ -162,6 +164,8 @@ class Worker:
 
     def _beat(self) -> None:
         rss = self._proc.memory_info().rss
+        # Taken before the query: the lease seen is then never thought younger than it is.
+        asked = time.monotonic()
         with self.conn.connection() as conn:
             row = conn.execute(
                 q("worker_heartbeat"), {"id": self.node_id, "pid": self.pid, "rss": rss}
@@ -173,13 +177,8 @@ class Worker:
             if row["kill_requested"] or row["stop_requested"] or row["desired"] == "stopped":
                 self.request_stop("stop requested")
             host_age = row["host_age_s"]
-            if host_age is not None and host_age > self.settings.dead_man_after:
-                self.events.error(
-                    "dead_man_switch",
-                    f"the supervisor's lease is {host_age:.0f} s old; exiting on my own",
-                    node_id=self.node_id,
-                )
-                self.request_stop("supervisor gone", EXIT_DEAD_MAN)
+            if host_age is not None:
+                self._lease_at = asked - float(host_age)
             return
         if current is None:
             self.request_stop("node deleted", EXIT_SUPERSEDED)
@@ -198,6 +197,32 @@ class Worker:
                 log.exception("heartbeat failed")
             if self.stop.wait(self.settings.heartbeat_interval):
                 return
+
+    def _dead_man_loop(self) -> None:
+        """Exit when the supervisor's lease has not been seen renewed for ``dead_man_after``.
+
+        Judged on this process's monotonic clock from the last lease age the database reported,
+        so it also fires when the database cannot be reached at all (another host may take the
+        node over once the lease is that old). No I/O here: a hung connection cannot delay it.
+        Once fired, the worker is gone within ``stop_grace`` (the supervisor taking over counts
+        on that)."""
+        while not self.stop.wait(min(self.settings.heartbeat_interval, 1.0)):
+            stale = time.monotonic() - self._lease_at
+            if stale <= self.settings.dead_man_after:
+                continue
+            self.events.error(
+                "dead_man_switch",
+                f"the supervisor's lease has not been renewed for {stale:.0f} s; exiting on my own",
+                node_id=self.node_id,
+            )
+            self.request_stop("supervisor gone", EXIT_DEAD_MAN)
+            break
+        if self.exit_code != EXIT_DEAD_MAN:
+            return
+        # Leave within stop_grace whatever the rest is doing (a write to a database that hangs).
+        time.sleep(self.settings.stop_grace * 0.8)
+        kill_descendant_groups()
+        os._exit(EXIT_DEAD_MAN)
 
     def _listen_loop(self) -> None:
         self._listener = Listener(self.db, [f"jobfleet_node_{self.node_id}"], retry_after=1.0)
@@ -230,6 +255,9 @@ class Worker:
             self.exit_code = EXIT_CONFIG
             self._finish()
             return self.exit_code
+        self._lease_at = time.monotonic()  # just spawned by a live supervisor
+        # Not joined at the end (it may be counting down to a hard exit); a daemon dies with us.
+        threading.Thread(target=self._dead_man_loop, name="dead-man", daemon=True).start()
         self._start_thread(self._heartbeat_loop, "heartbeat")
         self._start_thread(self._listen_loop, "listen")
         self.events.info(

@@ -27,6 +27,7 @@ LIST_KEYS = (
     "desired",
     "pid",
     "host",
+    "pinned",
     "heartbeat_age_s",
     "jobs_found",
     "jobs_new",
@@ -175,8 +176,16 @@ def _read_spec_file(path: Path) -> dict[str, Any]:
 @click.option("--ca-cert", help="CA certificate for a TLS-intercepting proxy.")
 @click.option("--memory-limit-mb", type=int)
 @click.option("--no-start", is_flag=True, help="Deploy without starting.")
+@click.option(
+    "--host",
+    "host",
+    metavar="NAME",
+    help="Run only on this host (its JOBFLEET_HOST_NAME); default: the first host to start it.",
+)
 @pass_state
-def deploy(state: CliState, spec_file: Path | None, no_start: bool, **options: Any) -> None:
+def deploy(
+    state: CliState, spec_file: Path | None, no_start: bool, host: str | None, **options: Any
+) -> None:
     """Deploy a node and print its id."""
     from engine import nodes
     from engine.spec import parse_spec
@@ -190,7 +199,7 @@ def deploy(state: CliState, spec_file: Path | None, no_start: bool, **options: A
             continue
         data[key] = list(value) if isinstance(value, tuple) else value
     spec = parse_spec(data)
-    node_id = nodes.deploy(state.db(), spec, start=not no_start)
+    node_id = nodes.deploy(state.db(), spec, start=not no_start, host=host)
     stdout.print(str(node_id), markup=False, highlight=False)
 
 

@@ -55,13 +55,14 @@ WHERE node_id IS NULL
              ORDER BY id DESC OFFSET %(keep_rows)s LIMIT 1);
 
 -- name: insert_node
-INSERT INTO nodes (name, spec, desired, locations_total)
-VALUES (%(name)s, %(spec)s, %(desired)s, %(locations_total)s)
+INSERT INTO nodes (name, spec, desired, locations_total, host_id, pinned)
+VALUES (%(name)s, %(spec)s, %(desired)s, %(locations_total)s, %(host_id)s::bigint,
+        %(host_id)s::bigint IS NOT NULL)
 RETURNING id;
 
 -- name: list_nodes
 SELECT n.id, n.name, n.status::text AS status, n.desired, n.pid, n.proc_started_at,
-       h.hostname AS host, n.host_id,
+       h.hostname AS host, n.host_id, n.pinned,
        extract(epoch FROM now() - n.heartbeat_at)::double precision AS heartbeat_age_s,
        n.heartbeat_at, n.jobs_found, n.jobs_new, n.restarts, n.fast_crashes, n.last_exit,
        n.last_error, n.cycle, n.locations_done, n.locations_total, n.current_location,
@@ -74,7 +75,7 @@ ORDER BY n.id;
 
 -- name: get_node_by_id
 SELECT n.id, n.name, n.status::text AS status, n.desired, n.pid, n.proc_started_at,
-       h.hostname AS host, n.host_id,
+       h.hostname AS host, n.host_id, n.pinned,
        extract(epoch FROM now() - n.heartbeat_at)::double precision AS heartbeat_age_s,
        n.heartbeat_at, n.jobs_found, n.jobs_new, n.restarts, n.fast_crashes, n.last_exit,
        n.last_error, n.cycle, n.locations_done, n.locations_total, n.current_location,
@@ -158,10 +159,11 @@ FROM hosts h WHERE h.hostname = %(hostname)s;
 SELECT pg_try_advisory_lock(%(lock_class)s::int, %(lock_id)s::int) AS ok;
 
 -- name: supervisor_nodes
--- Everything the supervisor needs to decide, judged by the database clock.
-SELECT n.id, n.name, n.status::text AS status, n.desired, n.host_id, n.pid, n.proc_started_at,
-       n.stop_requested, n.kill_requested, n.restarts, n.fast_crashes, n.last_exit, n.spec,
-       n.rss_bytes,
+-- Everything the supervisor needs to decide, judged by the database clock: its own nodes, the
+-- unclaimed ones it may start, and those of hosts whose lease expired (to mark lost, take over).
+SELECT n.id, n.name, n.status::text AS status, n.desired, n.host_id, n.pinned, n.pid,
+       n.proc_started_at, n.stop_requested, n.kill_requested, n.restarts, n.fast_crashes,
+       n.last_exit, n.spec, n.rss_bytes, h.hostname AS host,
        n.heartbeat_at IS NOT NULL AS has_heartbeat,
        extract(epoch FROM now() - n.heartbeat_at)::double precision AS heartbeat_age_s,
        extract(epoch FROM now() - n.started_at)::double precision AS started_age_s,
@@ -173,14 +175,27 @@ LEFT JOIN hosts h ON h.id = n.host_id
 WHERE n.host_id = %(host_id)s
    OR (n.host_id IS NULL AND n.desired = 'running')
    OR (n.host_id IS NOT NULL AND n.host_id <> %(host_id)s
-       AND n.status IN ('starting', 'running', 'stopping', 'lost')
+       AND (n.status IN ('starting', 'running', 'stopping', 'lost', 'exited', 'backoff')
+            OR (n.status = 'stopped' AND n.desired = 'running'))
        AND h.heartbeat_at < now() - make_interval(secs => %(host_stale_after)s))
 ORDER BY n.id;
 
 -- name: claim_node
+-- Before a spawn, in the spawn's transaction: the row stays locked until the worker's pid is
+-- written, and a supervisor that loses the race for an unclaimed node gets no row back.
 UPDATE nodes SET host_id = %(host_id)s, updated_at = now()
-WHERE id = %(id)s AND (host_id IS NULL OR host_id = %(host_id)s OR host_id = %(from_host)s)
+WHERE id = %(id)s AND (host_id IS NULL OR host_id = %(host_id)s)
 RETURNING id;
+
+-- name: take_over_node
+-- Compare-and-set: still the status seen, still on that host, not pinned, and that host's lease
+-- still expired by the database clock at this very moment (it may just have come back).
+UPDATE nodes n SET host_id = %(host_id)s, updated_at = now()
+FROM hosts h
+WHERE n.id = %(id)s AND n.host_id = %(from_host)s AND h.id = n.host_id
+  AND n.status = %(status)s::node_status AND NOT n.pinned
+  AND h.heartbeat_at < now() - make_interval(secs => %(stale_after)s)
+RETURNING n.id;
 
 -- name: node_clear_requests
 UPDATE nodes SET stop_requested = false, kill_requested = false, updated_at = now()

@@ -166,8 +166,35 @@ def test_desired_stopped_settles_to_stopped(status):
 def test_memory_limit_recycles_through_a_graceful_stop():
     n = node(S.RUNNING, heartbeat_age_s=1, memory_limit_mb=100)
     actions = run(n, alive(rss_bytes=150 * 1024 * 1024))
-    assert kinds(actions) == ["fields", "term", ("state", S.STOPPING)]
-    assert actions[0].fields == {"stop_requested": True}
+    assert kinds(actions) == ["recycle"]
+    assert "memory_limit_mb of 100" in actions[0].reason
+    # Under the limit: nothing.
+    assert run(n, alive(rss_bytes=90 * 1024 * 1024)) == []
+
+
+def test_recycling_worker_gets_its_grace_then_sigkill():
+    n = node(S.RUNNING, heartbeat_age_s=1, memory_limit_mb=100)
+    big = 150 * 1024 * 1024
+    assert run(n, alive(rss_bytes=big, term_sent_age_s=1, kill_reason="recycled: memory")) == []
+    late = run(n, alive(rss_bytes=big, term_sent_age_s=6, kill_reason="recycled: memory"))
+    assert kinds(late) == ["kill"]
+
+
+def test_memory_recycle_restarts_like_a_crash_with_the_reason():
+    n = node(S.RUNNING, heartbeat_age_s=1, restarts=2)
+    why = "recycled: memory 150 MiB above the node's memory_limit_mb of 100"
+    actions = run(n, gone(code=0, uptime_s=600, kill_reason=why))
+    assert kinds(actions) == ["forget", ("state", S.EXITED), ("state", S.BACKOFF)]
+    assert actions[1].fields["restarts"] == 3 and actions[1].fields["last_error"] == why
+    assert actions[2].fields["fast_crashes"] == 0
+
+
+def test_memory_recycle_right_after_every_start_ends_fatal():
+    why = "recycled: memory 150 MiB above the node's memory_limit_mb of 100"
+    n = node(S.RUNNING, heartbeat_age_s=1, fast_crashes=POLICY.start_retries - 1)
+    actions = run(n, gone(code=0, uptime_s=1, kill_reason=why))
+    assert kinds(actions) == ["forget", ("state", S.EXITED), ("state", S.FATAL)]
+    assert why in actions[2].reason
 
 
 def test_fast_crash_count_reset_after_start_secs():
