@@ -103,7 +103,7 @@ def deploy(db: Any, spec: NodeSpec, *, start: bool = True, host: str | None = No
             + ("" if start else " (not started)"),
             node_id=node_id,
             spec=spec.display_dict(),
-            **({"host": host} if host else {}),
+            pinned_host=host,
         )
     return node_id
 
