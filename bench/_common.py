@@ -56,7 +56,7 @@ def bench_database(url: str | None, *, keep: bool = False) -> Iterator[tuple[str
         if keep:
             print(f"kept the benchmark database: {bench_url}")
         else:
-            with psycopg.connect(base, autocommit=True) as conn:
+            with contextlib.suppress(psycopg.Error), psycopg.connect(base, autocommit=True) as conn:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
                 )
