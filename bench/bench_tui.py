@@ -7,6 +7,8 @@ Measures, in one run on this machine:
   * a poll applied: every node's heartbeat and counters change each second (a background thread
     plays 200 workers), and the dashboard updates its cards in place; meanwhile keys keep coming
     (selection moves and paging), so some land on a poll's frame;
+  * the UI thread's own CPU time from key to frame: what the app itself spends, whatever else
+    the machine is doing (on a shared machine the wall-clock figures also carry other processes);
   * the dashboard's database load: queries per second and milliseconds of database time per
     second spent by its polls (counted and timed around each call).
 
@@ -127,6 +129,8 @@ async def run(url: str, home: Path, nodes: int, seconds: float) -> dict[str, Any
         settings, db=db, supervise=False, poll_interval=float(os.environ.get("BENCH_POLL", "1.0"))
     )
     frames: list[float] = []
+    frames_cpu: list[float] = []  # the UI thread's CPU clock at each frame
+    cpu: dict[str, list[float]] = {}
     original = app._display
 
     def display(screen: Any, renderable: Any) -> None:
@@ -135,6 +139,7 @@ async def run(url: str, home: Path, nodes: int, seconds: float) -> dict[str, Any
             with suppress(Exception):
                 "".join(s.text for s in app.console.render(renderable))
             frames.append(time.perf_counter())
+            frames_cpu.append(time.thread_time())
         original(screen, renderable)
 
     app._display = display  # type: ignore[method-assign]
@@ -147,29 +152,32 @@ async def run(url: str, home: Path, nodes: int, seconds: float) -> dict[str, Any
         await pilot.pause()
         results["first_show_s"] = time.perf_counter() - started
 
-        async def press(key: str) -> float:
+        async def press(key: str, kind: str) -> float:
+            """Wall time from the key to its frame; the UI thread's CPU time goes to ``cpu``."""
             before = len(frames)
+            c0 = time.thread_time()
             t0 = time.perf_counter()
             await pilot.press(key)
             while len(frames) == before:
                 await asyncio.sleep(0.001)
+            cpu.setdefault(kind, []).append(frames_cpu[before] - c0)
             return frames[before] - t0
 
-        async def measure(keys: list[str]) -> list[float]:
+        async def measure(keys: list[str], kind: str) -> list[float]:
             out = []
             for key in keys:
-                out.append(await press(key))
+                out.append(await press(key, kind))
                 await pilot.pause(0.02)
             return out
 
         grid.focus()
-        results["move"] = await measure(["right", "down", "left", "down"] * 10)
-        results["page"] = await measure(["pagedown", "pagedown", "pageup"] * 5)
+        results["move"] = await measure(["right", "down", "left", "down"] * 10, "move")
+        results["page"] = await measure(["pagedown", "pagedown", "pageup"] * 5, "page")
         await pilot.press("slash")
-        results["filter_key"] = await measure(["1", "backspace"] * 10)
+        results["filter_key"] = await measure(["1", "backspace"] * 10, "filter_key")
         await pilot.press("enter")
         grid.focus()
-        results["sort"] = await measure(["o"] * 12)
+        results["sort"] = await measure(["o"] * 12, "sort")
 
         # Polls applied while 200 nodes change every second, and the load they put on the DB.
         applied: list[float] = []
@@ -192,7 +200,7 @@ async def run(url: str, home: Path, nodes: int, seconds: float) -> dict[str, Any
         keys = ["right", "down", "left", "up", "pagedown", "pageup"]
         during: list[float] = []
         while time.perf_counter() - t0 < seconds:
-            during.append(await press(keys[len(during) % len(keys)]))
+            during.append(await press(keys[len(during) % len(keys)], "during_churn"))
             await pilot.pause(0.05)
         calls, db_seconds = app.data.load.reset()
         elapsed = time.perf_counter() - t0
@@ -201,6 +209,7 @@ async def run(url: str, home: Path, nodes: int, seconds: float) -> dict[str, Any
         worker_db.close()
         results["poll_apply"] = applied
         results["during_churn"] = during
+        results["cpu"] = cpu
         results["queries_per_s"] = calls / elapsed
         results["db_ms_per_s"] = db_seconds * 1000 / elapsed
         results["polls"] = len(applied)
@@ -221,13 +230,19 @@ def main() -> None:
     if os.environ.get("BENCH_VERBOSE"):
         for k in ("move", "page", "filter_key", "sort", "during_churn"):
             print(k, [round(x * 1000) for x in r[k]])
-    print(f"  key → frame, move selection : {summary(r['move'])}")
-    print(f"  key → frame, page down/up   : {summary(r['page'])}")
-    print(f"  key → frame, filter keystroke: {summary(r['filter_key'])}")
-    print(f"  key → frame, re-sort all     : {summary(r['sort'])}")
-    print(f"  key → frame, during churn    : {summary(r['during_churn'])}")
-    everything = [x for k in ("move", "page", "filter_key", "sort", "during_churn") for x in r[k]]
+    kinds = {
+        "move": "move selection ",
+        "page": "page down/up   ",
+        "filter_key": "filter keystroke",
+        "sort": "re-sort all    ",
+        "during_churn": "during churn   ",
+    }
+    for kind, label in kinds.items():
+        print(f"  key → frame, {label}: {summary(r[kind])}")
+    everything = [x for k in kinds for x in r[k]]
     print(f"  key → frame, all keys        : {summary(everything)} ({len(everything)} keys)")
+    cpu_all = [x for k in kinds for x in r["cpu"][k]]
+    print(f"  UI-thread CPU, key → frame   : {summary(cpu_all)} (other processes excluded)")
     print(f"  poll applied (all changed)   : {summary(r['poll_apply'])} ({r['polls']} polls)")
     print(
         f"  database load: {r['queries_per_s']:.1f} queries/s, "

@@ -161,3 +161,25 @@ def test_filter_and_sort_change_what_is_drawn(settings: Any, db: Any) -> None:
             assert _screen_text(grid).index("node-05") < _screen_text(grid).index("node-00")
 
     asyncio.run(run())
+
+
+def test_a_selected_card_in_view_stays_in_view_when_the_order_changes(
+    settings: Any, db: Any
+) -> None:
+    ids = _deploy_many(db, 30)
+    with db.connection() as conn:
+        conn.execute("UPDATE nodes SET jobs_found = id * 10")
+
+    async def run() -> None:
+        app = make_app(settings, db, clock=lambda: NOW)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: len(_grid(app).nodes) == 30, "all nodes")
+            grid = _grid(app)
+            await wait_for(pilot, lambda: grid.selected_id == ids[0], "first selected")
+            grid.set_sort("found")  # node-00 found the fewest jobs: it moves to the end
+            await pilot.pause()
+            assert grid.visible_ids[-1] == ids[0] and grid.selected_id == ids[0]
+            assert grid.scroll_offset.y > 0
+            assert "node-00" in _screen_text(grid)
+
+    asyncio.run(run())

@@ -141,10 +141,13 @@ class CardGrid(ScrollView, can_focus=True):
         self._index: dict[int, int] = {}  # node id → position in _visible
         self._columns = 1
         self._layout_width = 0
+        self._base = Style()  # the widget's own style, taken at the start of each repaint
         self._widths: list[int] = []  # width of each column
         self._lefts: list[int] = []  # x of each column
         # node id → (width, selected, strips): a drawn card, valid while its inputs are the same.
         self._drawn: dict[int, tuple[int, bool, list[Strip]]] = {}
+        # Canvas line y → that line across all columns; a card's change drops its own lines.
+        self._lines: dict[int, Strip] = {}
         self.draws = 0  # cards drawn since mount (tests check that redraws stay local)
         self.tooltip = (
             "Click to select, double-click for logs. The bars are new jobs per hour, "
@@ -186,14 +189,18 @@ class CardGrid(ScrollView, can_focus=True):
         visible = [i for i in order if self.filter.matches(self.nodes[i])]
         moved = force or order != self._order or visible != self._visible
         if moved:
+            # A selected card in view stays in view when the order changes under it; one the
+            # user scrolled away from is left where it is.
+            follow = self._in_view(self.selected_id)
             self._order, self._visible = order, visible
             self._index = {node_id: n for n, node_id in enumerate(visible)}
             self._update_virtual_size()
-            self.refresh()
+            self._refresh_all()
+            if follow and self.selected_id is not None:
+                # After the refresh: the new virtual size may bring the scrollbar it needs.
+                self.call_after_refresh(self._scroll_to_card, self.selected_id)
         if self.selected_id not in self._index:
             self.selected_id = self._visible[0] if self._visible else None
-        elif moved and self.selected_id is not None:
-            self._scroll_to_card(self.selected_id)
         return moved
 
     def set_filter(self, card_filter: CardFilter) -> None:
@@ -237,7 +244,7 @@ class CardGrid(ScrollView, can_focus=True):
             self._lefts = [sum(widths[:c]) + GUTTER * c for c in range(columns)]
             self._drawn.clear()
             self._update_virtual_size()
-            self.refresh()
+            self._refresh_all()
 
     def _update_virtual_size(self) -> None:
         rows = -(-len(self._visible) // max(1, self._columns))
@@ -251,10 +258,23 @@ class CardGrid(ScrollView, can_focus=True):
         row, column = divmod(index, self._columns)
         return Region(self._lefts[column], row * CARD_HEIGHT, self._widths[column], CARD_HEIGHT)
 
+    def _in_view(self, node_id: int | None) -> bool:
+        region = self._card_region(node_id) if node_id is not None else None
+        if region is None:
+            return False
+        view = Region(0, self.scroll_offset.y, self._layout_width, self.size.height)
+        return view.overlaps(region)
+
     def _refresh_card(self, node_id: int) -> None:
         region = self._card_region(node_id)
         if region is not None:
+            for y in range(region.y, region.bottom):
+                self._lines.pop(y, None)
             self.refresh(region.translate(-self.scroll_offset))
+
+    def _refresh_all(self) -> None:
+        self._lines.clear()
+        self.refresh()
 
     def _scroll_to_card(self, node_id: int) -> None:
         region = self._card_region(node_id)
@@ -268,7 +288,7 @@ class CardGrid(ScrollView, can_focus=True):
         # A theme or focus change restyles borders and the selection: draw every card anew.
         super().notify_style_update()
         self._drawn.clear()
-        self.refresh()
+        self._refresh_all()
 
     # --- drawing ---
 
@@ -279,7 +299,7 @@ class CardGrid(ScrollView, can_focus=True):
             return drawn[2]
         node = self.nodes[node_id]
         status = str(node.get("status") or "stopped")
-        base = self.rich_style
+        base = self._base
         if selected:
             chosen = self.get_component_rich_style("card-grid--selected")
             fill = base + Style(bgcolor=chosen.bgcolor)
@@ -296,12 +316,19 @@ class CardGrid(ScrollView, can_focus=True):
         self.draws += 1
         return strips
 
-    def render_line(self, y: int) -> Strip:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Once per repaint rather than once per line: both cost more than drawing from cache.
         self._layout_columns()
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        base = self.rich_style
-        row, line = divmod(scroll_y + y, CARD_HEIGHT)
+        self._base = self.rich_style
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        y += self.scroll_offset.y
+        strip = self._lines.get(y)
+        if strip is not None:
+            return strip
+        base = self._base
+        row, line = divmod(y, CARD_HEIGHT)
         parts: list[Strip] = []
         for column, card_width in enumerate(self._widths):
             if column:
@@ -311,7 +338,10 @@ class CardGrid(ScrollView, can_focus=True):
                 parts.append(self._card_strips(self._visible[index], card_width)[line])
             else:
                 parts.append(Strip.blank(card_width, base))
-        return Strip.join(parts).crop_extend(scroll_x, scroll_x + width, base)
+        # overflow-x is hidden: the canvas is exactly as wide as the widget, never scrolled.
+        strip = Strip.join(parts).extend_cell_length(self._layout_width, base)
+        self._lines[y] = strip
+        return strip
 
     def _card_at(self, x: int, y: int) -> int | None:
         """The node whose card covers canvas point (x, y), if any."""
