@@ -63,9 +63,13 @@ def test_search_child_exits_when_its_parent_is_killed() -> None:
     try:
         assert parent.stdout is not None
         child = psutil.Process(int(parent.stdout.readline()))
-        assert "engine._search_child" in child.cmdline()
-        # Its parent watch runs (a second thread) and it is blocked on the request.
-        wait_for(lambda: child.num_threads() >= 2, timeout=60, what="the child's parent watch")
+        # Exec'd (the pid may still show the forking interpreter), its parent watch running (a
+        # second thread), and blocked on the request.
+        wait_for(
+            lambda: "engine._search_child" in child.cmdline() and child.num_threads() >= 2,
+            timeout=60,
+            what="the child's parent watch",
+        )
         assert not _gone(child)
 
         parent.kill()
