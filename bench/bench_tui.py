@@ -125,8 +125,13 @@ async def run(url: str, home: Path, nodes: int, seconds: float) -> dict[str, Any
     db = Database(settings)
     db.migrate()
     seed(db, nodes)
+    # As ``jobfleet`` runs it (tui.app.run_app), minus the embedded supervisor.
     app = JobfleetApp(
-        settings, db=db, supervise=False, poll_interval=float(os.environ.get("BENCH_POLL", "1.0"))
+        settings,
+        db=db,
+        supervise=False,
+        poll_interval=float(os.environ.get("BENCH_POLL", "1.0")),
+        freeze_gc=os.environ.get("BENCH_FREEZE_GC", "1") == "1",
     )
     frames: list[float] = []
     frames_cpu: list[float] = []  # the UI thread's CPU clock at each frame

@@ -230,11 +230,15 @@ def test_card_shows_hostile_error_text_literally(settings: Any, db: Any) -> None
             assert not any(ch in text.plain for ch in "\x1b\x07\r")
             # Nothing in the hostile text became a style: only the card's own spans exist.
             assert all("link" not in str(span.style) for span in text.spans)
+
             # What the grid draws on screen carries the same literal text and no link.
-            drawn = [_grid(app).render_line(y) for y in range(8)]
-            screen_text = "\n".join(strip.text for strip in drawn)
+            def drawn() -> list[Any]:
+                return [_grid(app).render_line(y) for y in range(8)]
+
+            await wait_for(pilot, lambda: "victim" in drawn()[1].text, "card drawn")
+            screen_text = "\n".join(strip.text for strip in drawn())
             assert "[bold red]pwn[/]" in screen_text and "\x1b" not in screen_text
-            assert not any(seg.style and seg.style.link for strip in drawn for seg in strip)
+            assert not any(seg.style and seg.style.link for strip in drawn() for seg in strip)
 
     asyncio.run(run())
 
@@ -415,3 +419,21 @@ def test_quit_asks_only_when_workers_run_and_leaves_them_by_default(settings: An
 
     assert asyncio.run(run(running=False)).calls == [False]
     assert asyncio.run(run(running=True)).calls == [False]
+
+
+def test_freeze_gc_exempts_startup_objects_after_the_first_poll(settings: Any, db: Any) -> None:
+    import gc
+
+    async def run(freeze: bool) -> int:
+        app = make_app(settings, db, freeze_gc=freeze)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.polls > 0, "first poll")
+            await pilot.pause()
+            return gc.get_freeze_count()
+
+    assert gc.get_freeze_count() == 0
+    try:
+        assert asyncio.run(run(freeze=False)) == 0  # tests and embedders keep the default
+        assert asyncio.run(run(freeze=True)) > 0
+    finally:
+        gc.unfreeze()

@@ -112,9 +112,10 @@ def test_only_changed_cards_are_drawn_again(settings: Any, db: Any) -> None:
             await wait_for(pilot, lambda: len(_grid(app).nodes) == 30, "all nodes")
             grid = _grid(app)
             await wait_for(pilot, lambda: grid.selected_id == ids[0], "first selected")
+            await wait_for(pilot, lambda: grid.draws > 0, "first paint")
             await pilot.pause()
             # Only the cards in view were ever drawn, not all thirty.
-            assert 0 < grid.draws < 30
+            assert grid.draws < 30
 
             polls, draws = app.polls, grid.draws
             await wait_for(pilot, lambda: app.polls >= polls + 2, "two more polls")
@@ -122,6 +123,7 @@ def test_only_changed_cards_are_drawn_again(settings: Any, db: Any) -> None:
             assert grid.draws == draws  # nothing changed, nothing drawn
 
             await pilot.press("right")
+            await wait_for(pilot, lambda: grid.draws >= draws + 2, "selection repainted")
             await pilot.pause()
             assert grid.draws == draws + 2  # the card left and the card selected
 
@@ -176,10 +178,12 @@ def test_a_selected_card_in_view_stays_in_view_when_the_order_changes(
             await wait_for(pilot, lambda: len(_grid(app).nodes) == 30, "all nodes")
             grid = _grid(app)
             await wait_for(pilot, lambda: grid.selected_id == ids[0], "first selected")
-            grid.set_sort("found")  # node-00 found the fewest jobs: it moves to the end
             await pilot.pause()
+            assert grid.scroll_offset.y == 0
+            grid.set_sort("found")  # node-00 found the fewest jobs: it moves to the end
             assert grid.visible_ids[-1] == ids[0] and grid.selected_id == ids[0]
-            assert grid.scroll_offset.y > 0
-            assert "node-00" in _screen_text(grid)
+            # The scroll follows once the new order is laid out.
+            await wait_for(pilot, lambda: grid.scroll_offset.y > 0, "scrolled to the selection")
+            await wait_for(pilot, lambda: "node-00" in _screen_text(grid), "selection shown")
 
     asyncio.run(run())
