@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import re
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -167,6 +168,7 @@ class Database:
         self.kind: Literal["embedded", "external"] = "external" if secret else "embedded"
         self._url: str | None = secret.get_secret_value() if secret else None
         self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -220,22 +222,26 @@ class Database:
 
     @property
     def pool(self) -> ConnectionPool[psycopg.Connection[dict[str, Any]]]:
-        if self._pool is None:
-            self.check()
-            self._pool = ConnectionPool(
-                self.url,
-                min_size=1,
-                max_size=self.settings.pool_max_size,
-                kwargs={
-                    "row_factory": dict_row,
-                    "connect_timeout": CONNECT_TIMEOUT_S,
-                    "application_name": f"jobfleet-{os.getpid()}",
-                },
-                check=ConnectionPool.check_connection,
-                open=True,
-                name="jobfleet",
-            )
-        return self._pool
+        with self._pool_lock:  # threads sharing this handle must not open two pools
+            if self._pool is None:
+                self._pool = self._open_pool()
+            return self._pool
+
+    def _open_pool(self) -> ConnectionPool[psycopg.Connection[dict[str, Any]]]:
+        self.check()
+        return ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.settings.pool_max_size,
+            kwargs={
+                "row_factory": dict_row,
+                "connect_timeout": CONNECT_TIMEOUT_S,
+                "application_name": f"jobfleet-{os.getpid()}",
+            },
+            check=ConnectionPool.check_connection,
+            open=True,
+            name="jobfleet",
+        )
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
@@ -244,9 +250,10 @@ class Database:
             yield conn
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
 
     def __enter__(self) -> Database:
         return self
