@@ -237,7 +237,7 @@ def _remove_leftovers(current: Path) -> None:
 
 
 @contextlib.contextmanager
-def build_lock(path: Path, wait: float = LOCK_WAIT_S) -> Iterator[bool]:
+def build_lock(path: Path, wait: float | None = None) -> Iterator[bool]:
     """Hold an advisory lock next to ``path`` (yields False if it could not be had in time).
 
     ``flock`` is released by the kernel when its holder dies, so a builder killed at its search's
@@ -251,7 +251,7 @@ def build_lock(path: Path, wait: float = LOCK_WAIT_S) -> Iterator[bool]:
         yield False
         return
     try:
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + (LOCK_WAIT_S if wait is None else wait)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
