@@ -140,8 +140,9 @@ def _read_spec_file(path: Path) -> dict[str, Any]:
             data = yaml.safe_load(text)
         else:
             data = json.loads(text)
-    except (ValueError, Exception) as exc:
-        raise UserError(f"{path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+    except Exception as exc:  # yaml.YAMLError or json.JSONDecodeError (a ValueError)
+        problem = _first_problem(exc)
+        raise UserError(f"{path} is not valid {_format_name(path)}: {problem}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path} must hold one mapping of spec fields")
     return data
@@ -396,3 +397,16 @@ def register(cli: click.Group) -> None:
     cli.add_command(rm_cmd)
     cli.add_command(logs_cmd)
     cli.add_command(demo_cmd)
+
+
+def _format_name(path: Path) -> str:
+    return "YAML" if path.suffix.lower() in (".yaml", ".yml") else "JSON"
+
+
+def _first_problem(exc: Exception) -> str:
+    """One line about a parse error: YAML's multi-line report squeezed to its gist."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is not None and problem:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(exc).split())
