@@ -8,12 +8,14 @@ Writing a batch (``Store.save_batch``):
    database outage leaves the file behind; ``replay_spool`` writes it later. Each file carries a
    batch id recorded in ``ingested_batches`` in the same transaction, so replaying a file whose
    commit went through changes nothing.
-3. One transaction: the URLs already stored are looked up through the unique index; only the new
-   postings are staged with COPY and moved into ``jobs`` by one ``INSERT ... SELECT ... WHERE NOT
-   EXISTS ... ON CONFLICT DO NOTHING`` (the generated tsvector is computed for every row an INSERT
-   sees, so known rows must not reach it; ON CONFLICT covers a race with another worker). Known
-   postings only get their sighting counted in the narrow ``job_sightings`` row: the heavy
-   ``jobs`` row and its tsvector are never rewritten.
+3. One transaction: the URLs already stored were looked up through the unique index before
+   spooling, so only the new postings are written: by a binary COPY straight into ``jobs``
+   (under a savepoint). If another worker stored one of them meanwhile, the COPY fails on the
+   unique index and the batch goes the careful way instead: COPY to a staging table, then one
+   ``INSERT ... SELECT ... WHERE NOT EXISTS ... ON CONFLICT DO NOTHING`` (the generated tsvector
+   is computed for every row an INSERT sees, so known rows must not reach it). Known postings
+   only get their sighting counted in the narrow ``job_sightings`` row: the heavy ``jobs`` row
+   and its tsvector are never rewritten.
 
 Reading: ``search_jobs`` (full text in websearch syntax, newest first, with filters), ``get_job``,
 ``job_stats``, ``export_jobs`` (server-side cursor, constant memory) and ``import_file`` (jobspy CSV
@@ -409,7 +411,9 @@ class Store:
             if outage is not None:
                 # Spooled; no second wait for a database that just failed to answer.
                 raise outage
-            result = self._settle(SpoolFile(path, batch_id, run, fresh, sightings), node_id=node_id)
+            result = self._settle(
+                SpoolFile(path, batch_id, run, fresh, sightings), node_id=node_id, looked_up=True
+            )
         # The database answers: this is the moment to write what an earlier outage left behind.
         if self.pending():
             try:
@@ -444,9 +448,11 @@ class Store:
                 conn.execute(q("batch_prune_ingested"))
         return settled
 
-    def _settle(self, spool: SpoolFile, *, node_id: int | None) -> SaveResult:
+    def _settle(
+        self, spool: SpoolFile, *, node_id: int | None, looked_up: bool = False
+    ) -> SaveResult:
         try:
-            result = self._write(spool, node_id=node_id)
+            result = self._write(spool, node_id=node_id, looked_up=looked_up)
         except psycopg.OperationalError as exc:
             # Connection refused, server shut down, backend terminated, pool timeout: the
             # file stays for replay_spool.
@@ -465,7 +471,10 @@ class Store:
         with contextlib.suppress(FileNotFoundError):
             path.rename(self.failed_dir / path.name)
 
-    def _write(self, spool: SpoolFile, *, node_id: int | None) -> SaveResult:
+    def _write(self, spool: SpoolFile, *, node_id: int | None, looked_up: bool) -> SaveResult:
+        """Apply one spooled batch in one transaction. ``looked_up``: its records were found
+        missing from ``jobs`` a moment ago (a replayed file may be hours old, or was spooled
+        during an outage without a lookup), so they most likely all go in as they are."""
         found = spool.found
         with self.db.connection() as conn:
             first_time = conn.execute(
@@ -479,7 +488,7 @@ class Store:
             if spool.records:
                 # The INSERT itself skips postings stored meanwhile (by another worker, or
                 # before an outage) without computing their tsvector.
-                inserted = self._insert(conn, spool.records)
+                inserted = self._insert(conn, spool.records, optimistic=looked_up)
                 new = len(inserted)
                 raced = [r.job_url for r in spool.records if r.job_url not in inserted]
                 if raced:
@@ -499,7 +508,25 @@ class Store:
         return {row["job_url"]: row["id"] for row in rows}
 
     @staticmethod
-    def _insert(conn: psycopg.Connection[Any], records: list[JobRecord]) -> set[str]:
+    def _insert(
+        conn: psycopg.Connection[Any], records: list[JobRecord], *, optimistic: bool
+    ) -> set[str]:
+        """Insert the postings not stored yet; returns the URLs inserted."""
+        # The same lock order in every batch: two workers inserting the same new postings wait
+        # for each other on the unique index instead of deadlocking.
+        records = sorted(records, key=lambda r: r.job_url)
+        if optimistic:
+            # Straight into jobs: no staging copy of every description (written to a temp
+            # table, compressed, read back and decompressed), and COPY inserts in bulk.
+            try:
+                with conn.transaction(), conn.cursor() as cur, cur.copy(q("jobs_copy")) as copy:
+                    copy.set_types(STAGE_TYPES)
+                    for record in records:
+                        copy.write_row(_stage_row(record))
+                return {r.job_url for r in records}
+            except psycopg.errors.UniqueViolation:
+                # Stored by another worker since the lookup: the savepoint undid the COPY.
+                log.debug("a new posting was stored meanwhile; inserting the batch through staging")
         conn.execute(q("jobs_stage_create"))
         with conn.cursor() as cur:
             with cur.copy(q("jobs_stage_copy")) as copy:

@@ -35,6 +35,15 @@ COPY jobs_stage (
     salary_interval, emails, extra, node_id, search_term
 ) FROM STDIN (FORMAT BINARY)
 
+-- name: jobs_copy
+-- New postings straight into jobs, when they were all missing a moment ago; fails on the unique
+-- index if another worker stored one meanwhile (the store then takes the staging path).
+COPY jobs (
+    job_url, site, site_job_id, title, company, company_url, description, location_raw, city,
+    region, country, is_remote, date_posted, job_type, salary_min, salary_max, salary_currency,
+    salary_interval, emails, extra, node_id, search_term
+) FROM STDIN (FORMAT BINARY)
+
 -- name: jobs_known_ids
 -- Which of these canonical URLs are already stored (the unique index answers it).
 SELECT id, job_url FROM jobs WHERE job_url = ANY(%(urls)s::text[]);

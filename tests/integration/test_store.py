@@ -266,6 +266,35 @@ def test_known_postings_are_spooled_as_sightings_only(
     assert (run["found"], run["new"]) == (5, 2)
 
 
+def test_postings_stored_between_lookup_and_write_are_sighted_not_rewritten(
+    store: Store, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another worker stores some of the postings after this batch looked them up: the direct
+    COPY fails on the unique index, and the batch still goes in (through staging) whole."""
+    store.save_batch(records(3))
+    before = row_versions(db)
+    real = Store._known_ids
+    calls = []
+
+    def stale_lookup(conn: Any, urls: list[str]) -> dict[str, int]:
+        calls.append(len(urls))
+        return {} if len(calls) == 1 else real(conn, urls)
+
+    monkeypatch.setattr(Store, "_known_ids", staticmethod(stale_lookup))
+    result = store.save_batch(records(5), site="linkedin")
+    assert (result.found, result.new) == (5, 2)
+    assert len(calls) == 2  # the stale lookup, then the one for the postings that raced
+    assert fetch(db, "SELECT count(*) AS n FROM jobs")[0]["n"] == 5
+    after = row_versions(db)
+    assert {k: after[k] for k in before} == before
+    assert sorted(r["seen_count"] for r in fetch(db, "SELECT seen_count FROM job_sightings")) == [
+        2,
+        2,
+        2,
+    ]
+    assert store.pending() == [] and not store.failed_dir.exists()
+
+
 def test_replaying_a_committed_batch_changes_nothing(store: Store, db: Database) -> None:
     """A crash between COMMIT and removing the spool file leaves a file already written."""
     batch = records(3)
