@@ -1019,28 +1019,43 @@ def _version(module: Any, dist: str) -> str:
     return importlib.metadata.version(dist)
 
 
-def _index_file() -> places_cache.IndexFile | None:
-    """The cache file, opened (or built) on first use; None: the indexes live in memory."""
+def _index_file(*, build: bool = True) -> places_cache.IndexFile | None:
+    """The cache file, opened on first use; None: the indexes live in memory.
+
+    Only lookups in the big name indexes (``build``) write a missing file. The light ones (a
+    country's name, a region code, the city list of the deploy form) read a file that is there
+    and otherwise keep to their small in-memory tables, so the TUI and the CLI never pay for a
+    build, or its ~300 MB peak, that only the search children need.
+    """
     global _file, _file_resolved
     if _file_resolved:
         return _file
     with _BUILD_LOCK:
-        if not _file_resolved:
-            _file = _open_or_build_file() if places_cache.enabled() else None
+        if _file_resolved:
+            return _file
+        location = _cache_location() if places_cache.enabled() else None
+        if location is None:
             _file_resolved = True
-    return _file
+            return None
+        found = places_cache.open_index(*location)
+        if found is None and not build:
+            return None  # asked again later, when a build may be wanted
+        _file = found or _build_file(*location)
+        _file_resolved = True
+        return _file
 
 
-def _open_or_build_file() -> places_cache.IndexFile | None:
+@functools.cache
+def _cache_location() -> tuple[Path, str] | None:
     try:
         key = _cache_key()
-        path = places_cache.cache_path(key)
+        return places_cache.cache_path(key), key
     except OSError as exc:
         log.info("no places cache (%s); indexes stay in memory", exc)
         return None
-    found = places_cache.open_index(path, key)
-    if found is not None:
-        return found
+
+
+def _build_file(path: Path, key: str) -> places_cache.IndexFile | None:
     with places_cache.build_lock(path):
         found = places_cache.open_index(path, key)  # built by another process while we waited
         if found is not None:
@@ -1054,8 +1069,8 @@ def _open_or_build_file() -> places_cache.IndexFile | None:
     if found is not None:
         # The file answers from now on: the memory the build took can go.
         built: tuple[_Clearable, ...] = (_country_names, _region_names, _city_names, _build_cities)
-        for build in built:
-            build.cache_clear()
+        for index in built:
+            index.cache_clear()
     return found
 
 
@@ -1090,8 +1105,8 @@ def _write_file(path: Path, key: str) -> None:
     )
 
 
-def _from_file(read: Callable[[places_cache.IndexFile], T]) -> T:
-    index = _index_file()
+def _from_file(read: Callable[[places_cache.IndexFile], T], *, build: bool = True) -> T:
+    index = _index_file(build=build)
     if index is None:
         raise _NoFile
     try:
@@ -1137,7 +1152,7 @@ def _region_entries(key: str) -> tuple[tuple[str, str], ...]:
 @functools.lru_cache(maxsize=65536)
 def _country_by_key(key: str) -> str | None:
     try:
-        return _from_file(lambda f: f.country(key))
+        return _from_file(lambda f: f.country(key), build=False)
     except _NoFile:
         return _country_names().get(key)
 
@@ -1145,7 +1160,7 @@ def _country_by_key(key: str) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def _is_top_level(country: str, code: str) -> bool:
     try:
-        return _from_file(lambda f: f.is_top_level(country, code))
+        return _from_file(lambda f: f.is_top_level(country, code), build=False)
     except _NoFile:
         sd = _subdivision(country, code)
         return sd is not None and sd.parent_code is None
@@ -1155,7 +1170,7 @@ def _is_top_level(country: str, code: str) -> bool:
 def _english_region_names() -> dict[tuple[str, str], str]:
     """(country, region) -> the English name a job board would print ("Bavaria", "Ontario")."""
     try:
-        return _from_file(lambda f: f.english_names())
+        return _from_file(lambda f: f.english_names(), build=False)
     except _NoFile:
         return _build_english_region_names()
 
@@ -1164,7 +1179,7 @@ def _english_region_names() -> dict[tuple[str, str], str]:
 def _cities() -> tuple[City, ...]:
     """Every GeoNames city of 15,000+ people (no name index: the deploy form needs only this)."""
     try:
-        return tuple(City(*row) for row in _from_file(lambda f: f.cities()))
+        return tuple(City(*row) for row in _from_file(lambda f: f.cities(), build=False))
     except _NoFile:
         return _build_cities()
 
@@ -1181,7 +1196,7 @@ def _forget_indexes() -> None:
             _country_names, _region_names, _city_names, _build_cities, _cities,
             _build_english_region_names, _english_region_names, _top_level_subdivisions,
             _city_entries, _region_entries, _country_by_key, _is_top_level, _city_by_name,
-            _indeed_countries, _parse_location, _key,
+            _indeed_countries, _parse_location, _key, _cache_location,
         )  # fmt: skip
         for cached in caches:
             cached.cache_clear()

@@ -136,6 +136,18 @@ def test_first_use_builds_the_file_and_later_processes_read_it(
     assert places._index_file() is not None
 
 
+def test_light_lookups_read_no_file_into_being(cache_dir: Path) -> None:
+    """Country names, region names and the city list are cheap in memory: only the name indexes
+    a location parse needs are worth a build (the TUI and the CLI never pay for it)."""
+    assert places.resolve_country("Deutschland") == "DE"
+    assert places.region_name("DE", "BY") == "Bavaria"
+    assert places.largest_cities("DE", 1) == ["Munich, Bavaria"]
+    assert places.indeed_country_name("DE") == "germany"
+    assert not cache_dir.exists() or cache_files(cache_dir) == []
+    assert parse_location("München, Bayern") == Location("Munich", "BY", "DE")
+    assert cache_files(cache_dir) == [current_path().name]
+
+
 def test_switched_off_writes_no_file(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(places_cache.SWITCH_ENV, "off")
     assert parse_location("München, Bayern") == Location("Munich", "BY", "DE")
