@@ -8,11 +8,15 @@ locations) go through, all in the same run and on the same data:
 
 * the full-text ceiling: the time Postgres alone needs to compute the jobs table's tsvector
   expression over those titles, companies and descriptions (already loaded, nothing else done);
-* jobfleet's path end to end: ``clean_record`` for every row, then ``Store.save_batch`` (spool
-  file fsync'd, known-URL lookup, COPY to staging, INSERT ... SELECT, sightings), by ``--writers``
-  worker processes as the supervisor runs them, and also by a single process;
-* the write-up's method in one process: clean, query which URLs exist, then upsert row by row
-  (INSERT ... ON CONFLICT DO UPDATE per posting);
+* jobfleet's path end to end: ``clean_record`` for every row, then ``Store.save_batch`` (known-URL
+  lookup, spool file fsync'd, binary COPY of the new postings into jobs, sightings, scrape_runs
+  row, COMMIT), by ``--writers`` worker processes as the supervisor runs them, and also by a
+  single process;
+* the write-up's method in one process on one connection: the same ``clean_record``, then per
+  batch of 500 one ``SELECT job_url ... = ANY(...)`` for the URLs already stored, one
+  ``INSERT ... ON CONFLICT (job_url) DO UPDATE`` per posting (prepared by psycopg after its fifth
+  run) and one COMMIT per batch. A COMMIT per posting would add a WAL flush per row and make it
+  a strawman; it has no spool file, so it does less than jobfleet's path;
 * re-ingest of the same postings through jobfleet's path (all known: sightings only), checking
   that no jobs row was rewritten.
 
