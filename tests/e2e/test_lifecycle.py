@@ -367,7 +367,7 @@ def test_hung_search_is_killed_and_the_worker_goes_on(sim, fast_env, fast_db, su
 
 @pytest.mark.slow
 def test_worker_rss_stays_flat(sim, fast_env, fast_db, supervisor):
-    searches = int(os.environ.get("JOBFLEET_TEST_RSS_SEARCHES", "72"))
+    searches = int(os.environ.get("JOBFLEET_TEST_RSS_SEARCHES", "200"))
     node_id = nodes.deploy(
         fast_db,
         parse_spec(
