@@ -14,14 +14,11 @@ import pytest
 
 from engine.db import Database, migrations
 from engine.settings import Settings
-
-JOBFLEET = [sys.executable, "-m", "engine.cli"]
+from tests.cli import jobfleet
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*JOBFLEET, *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    return jobfleet(env, *args)
 
 
 def test_migrations_from_empty_then_rerun(empty_db_url: str, tmp_path: Path) -> None:
@@ -133,7 +130,7 @@ def test_embedded_server_starts_and_is_reused_by_a_second_process(tmp_path: Path
         mode = (home / "pg").stat().st_mode & 0o777
         assert mode == 0o700
     finally:
-        subprocess.run([*JOBFLEET, "db", "stop"], env=env, timeout=120, check=False)
+        jobfleet(env, "db", "stop")
 
 
 def test_engine_never_imports_textual() -> None:
