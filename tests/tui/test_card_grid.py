@@ -187,3 +187,38 @@ def test_a_selected_card_in_view_stays_in_view_when_the_order_changes(
             await wait_for(pilot, lambda: "node-00" in _screen_text(grid), "selection shown")
 
     asyncio.run(run())
+
+
+def test_changes_behind_another_screen_are_drawn_when_the_dashboard_returns(
+    settings: Any, db: Any
+) -> None:
+    """A region repaint from the hidden dashboard once bled into the jobs table: while another
+    screen is on top the grid draws nothing, and on return it shows what changed meanwhile."""
+    ids = _deploy_many(db, 4)
+
+    async def run() -> None:
+        app = make_app(settings, db, clock=lambda: NOW)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: len(_grid(app).nodes) == 4, "all nodes")
+            grid = _grid(app)
+            await wait_for(pilot, lambda: grid.draws > 0, "first paint")
+            await pilot.press("j")
+            await wait_for(pilot, lambda: app.screen is not app.dashboard, "jobs browser on top")
+            # Textual paints a background widget's region repaints straight to the terminal,
+            # so the grid must not ask for any while hidden.
+            repaints: list[Any] = []
+            real_refresh = grid.refresh
+            grid.refresh = lambda *a, **k: (repaints.append(a), real_refresh(*a, **k))[1]  # type: ignore[method-assign]
+            with db.connection() as conn:
+                conn.execute("UPDATE nodes SET jobs_found = 8765 WHERE id = %s", (ids[1],))
+            polls = app.polls
+            await wait_for(pilot, lambda: app.polls >= polls + 2, "polls while hidden")
+            await wait_for(pilot, lambda: grid.nodes[ids[1]]["jobs_found"] == 8765, "data in")
+            await pilot.pause()
+            assert repaints == []
+            grid.refresh = real_refresh  # type: ignore[method-assign]
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.dashboard, "dashboard back")
+            await wait_for(pilot, lambda: "8,765" in _screen_text(grid), "change shown")
+
+    asyncio.run(run())

@@ -84,6 +84,9 @@ class DashboardScreen(Screen[None]):
     def grid(self) -> CardGrid:
         return self.query_one(CardGrid)
 
+    def on_screen_resume(self) -> None:
+        self.query_one(CardGrid).resumed()
+
     def on_mount(self) -> None:
         self.grid.focus()
 

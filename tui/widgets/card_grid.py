@@ -148,6 +148,7 @@ class CardGrid(ScrollView, can_focus=True):
         self._drawn: dict[int, tuple[int, bool, list[Strip]]] = {}
         # Canvas line y → that line across all columns; a card's change drops its own lines.
         self._lines: dict[int, Strip] = {}
+        self._stale = False  # changes arrived while our screen was hidden
         self.draws = 0  # cards drawn since mount (tests check that redraws stay local)
         self.tooltip = (
             "Click to select, double-click for logs. The bars are new jobs per hour, "
@@ -266,6 +267,8 @@ class CardGrid(ScrollView, can_focus=True):
         return view.overlaps(region)
 
     def _refresh_card(self, node_id: int) -> None:
+        if not self._shown():
+            return
         region = self._card_region(node_id)
         if region is not None:
             for y in range(region.y, region.bottom):
@@ -274,7 +277,28 @@ class CardGrid(ScrollView, can_focus=True):
 
     def _refresh_all(self) -> None:
         self._lines.clear()
-        self.refresh()
+        if self._shown():
+            self.refresh()
+
+    def _shown(self) -> bool:
+        """Whether our screen is the one on top. Region repaints requested from a screen in the
+        background were seen painted over the screen in front (a sparkline bled into the jobs
+        table), so while hidden we only drop the cached lines and redraw all on ``resumed``."""
+        try:
+            # Not Screen.is_current: that also counts the screen right under the top one.
+            shown = self.app.screen is self.screen
+        except Exception:  # not mounted yet, or being torn down
+            return True
+        if not shown:
+            self._lines.clear()
+            self._stale = True
+        return shown
+
+    def resumed(self) -> None:
+        """Our screen is on top again: draw what changed while it was hidden."""
+        if self._stale:
+            self._stale = False
+            self._refresh_all()
 
     def _scroll_to_card(self, node_id: int) -> None:
         region = self._card_region(node_id)
