@@ -192,8 +192,8 @@ def test_a_selected_card_in_view_stays_in_view_when_the_order_changes(
 def test_changes_behind_another_screen_are_drawn_when_the_dashboard_returns(
     settings: Any, db: Any
 ) -> None:
-    """A region repaint from the hidden dashboard once bled into the jobs table: while another
-    screen is on top the grid draws nothing, and on return it shows what changed meanwhile."""
+    """While another screen is on top the grid asks for no repaints, and on return it shows what
+    changed meanwhile."""
     ids = _deploy_many(db, 4)
 
     async def run() -> None:
@@ -204,8 +204,8 @@ def test_changes_behind_another_screen_are_drawn_when_the_dashboard_returns(
             await wait_for(pilot, lambda: grid.draws > 0, "first paint")
             await pilot.press("j")
             await wait_for(pilot, lambda: app.screen is not app.dashboard, "jobs browser on top")
-            # Textual paints a background widget's region repaints straight to the terminal,
-            # so the grid must not ask for any while hidden.
+            # Textual still counts the screen right under the top one as current and would
+            # repaint it: the grid must not ask while hidden.
             repaints: list[Any] = []
             real_refresh = grid.refresh
             grid.refresh = lambda *a, **k: (repaints.append(a), real_refresh(*a, **k))[1]  # type: ignore[method-assign]

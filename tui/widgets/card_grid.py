@@ -281,9 +281,9 @@ class CardGrid(ScrollView, can_focus=True):
             self.refresh()
 
     def _shown(self) -> bool:
-        """Whether our screen is the one on top. Region repaints requested from a screen in the
-        background were seen painted over the screen in front (a sparkline bled into the jobs
-        table), so while hidden we only drop the cached lines and redraw all on ``resumed``."""
+        """Whether our screen is the one on top. While another screen covers the dashboard the
+        grid asks for no repaints (the polls go on): it drops its cached lines and redraws once,
+        on ``resumed``, instead of repainting cards nobody sees once a second."""
         try:
             # Not Screen.is_current: that also counts the screen right under the top one.
             shown = self.app.screen is self.screen
