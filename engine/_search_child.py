@@ -54,8 +54,11 @@ def _scrape_site(site: str, req: dict[str, Any]) -> tuple[list[dict[str, Any]], 
             verbose=0,
         )
     errors = df.attrs.get("errors") or {}
-    rows = df.to_dict("records")
-    return rows, errors.get(site)
+    rows: list[dict[str, Any]] = [
+        {str(k): v for k, v in row.items()} for row in df.to_dict("records")
+    ]
+    error = errors.get(site)
+    return rows, None if error is None else str(error)
 
 
 def _clean(rows: list[dict[str, Any]], req: dict[str, Any]) -> list[dict[str, Any]]:
