@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from engine.db import Database, embedded_url, stop_embedded
+from engine.db.handle import Database, embedded_url, stop_embedded
 from engine.settings import Settings
 
 

@@ -43,10 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 
 from bench._common import Timer, bench_database, server_version
-from engine.db import Database
-from engine.normalize import JobRecord, clean_record
+from engine.db.handle import Database
+from engine.jobs.record import JobRecord, clean_record
+from engine.jobs.store import Store
 from engine.settings import Settings
-from engine.store import Store
 
 BATCH = 500
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in ("a", "e", "i", "o", "u", "ea", "ou")]
@@ -281,7 +281,7 @@ def main() -> None:
     RAW_ROWS.extend(make_rows(args.rows, args.seed))
     megabytes = sum(len(r["description"]) for r in RAW_ROWS) / 1e6
     print(f"  {megabytes:,.0f} MB of descriptions, {megabytes * 1e3 / args.rows:.1f} KB average")
-    from engine.places import parse_location
+    from engine.geo.places import parse_location
 
     parse_location("Austin, TX")  # load the gazetteer once, before the writers fork
     spool = tempfile.mkdtemp(prefix="jf-bench-spool-")

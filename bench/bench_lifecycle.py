@@ -29,10 +29,10 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import nodes
-from engine.db import Database, embedded_url, stop_embedded
+from engine.db.handle import Database, embedded_url, stop_embedded
+from engine.fleet import nodes
+from engine.fleet.spec import parse_spec
 from engine.settings import Settings
-from engine.spec import parse_spec
 
 PASS_ENV = "JF_BENCH_PROXY_PASS"
 

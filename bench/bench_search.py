@@ -30,9 +30,9 @@ import psycopg
 from psycopg import sql
 
 from bench._common import Timer, bench_database, percentile, server_version
-from engine.db import Database
+from engine.db.handle import Database
+from engine.jobs.store import JobQuery, search_jobs
 from engine.settings import Settings
-from engine.store import JobQuery, search_jobs
 
 VOCAB = 30_000
 SENTENCES = 20_000

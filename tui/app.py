@@ -23,9 +23,9 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.errors import UserError
+from engine.fleet.states import PROCESS_STATES
 from engine.redact import mask_text
 from engine.settings import Settings
-from engine.states import PROCESS_STATES
 from tui.commands import FleetCommands
 from tui.data import FleetData, FleetSnapshot
 from tui.messages import ActionDone, Connected, FleetPolled, RefreshRequested, ShutdownDone
@@ -117,13 +117,13 @@ class JobfleetApp(App[None]):
 
     @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
     def _connect(self) -> None:
-        from engine.db import open_database
+        from engine.db.handle import open_database
 
         db = self.db if self.db is not None else open_database(self.settings)
         holder = None
         supervisor = None
         if self.supervise:
-            from engine.supervisor import Supervisor, supervisor_holder
+            from engine.supervisor.loop import Supervisor, supervisor_holder
 
             holder = supervisor_holder(db, self.settings.host_name)
             if holder is None:
@@ -170,8 +170,8 @@ class JobfleetApp(App[None]):
     def _watch_nodes(self, db: Any) -> None:
         """Poll at once when a node's status or desired state changes anywhere (NOTIFY), so
         actions show up without waiting for the next timed poll. Bursts collapse into one."""
-        from engine.pgconn import Listener
-        from engine.supervisor import NODES_CHANNEL
+        from engine.db.connections import Listener
+        from engine.protocol import NODES_CHANNEL
 
         worker = get_current_worker()
         listener = Listener(db, [NODES_CHANNEL])
@@ -281,7 +281,7 @@ class JobfleetApp(App[None]):
 
     @work(thread=True, group="node-action", exit_on_error=False)
     def _node_action(self, db: Any, action: str, node_id: int, name: str) -> None:
-        from engine import nodes
+        from engine.fleet import nodes
 
         calls = {
             "start": nodes.request_start,

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from engine.db import Database
-from engine.queries import q
+from engine.db.handle import Database
+from engine.db.queries import q
 
 T = TypeVar("T")
 
@@ -102,7 +102,7 @@ class FleetData:
         return self._timed(run)
 
     def poll(self, *, force_sparks: bool = False) -> FleetSnapshot:
-        from engine import nodes
+        from engine.fleet import nodes
 
         rows: list[dict[str, Any]] = self._timed(lambda: nodes.list_nodes(self.db))
         totals = self.totals()

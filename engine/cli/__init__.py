@@ -49,7 +49,7 @@ class CliState:
     def db(self, *, migrate: bool = True) -> Any:
         """The database, checked and migrated (opened once per command)."""
         if self._db is None:
-            from engine.db import open_database
+            from engine.db.handle import open_database
 
             self._db = open_database(self.settings, migrate=migrate)
         return self._db

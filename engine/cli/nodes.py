@@ -18,7 +18,7 @@ import click
 from engine.cli import CliState, common_options, pass_state
 from engine.cli.output import info, print_json, print_table, stdout
 from engine.errors import UserError
-from engine.events import format_event, redact
+from engine.fleet.events import format_event, redact
 
 LIST_KEYS = (
     "id",
@@ -57,7 +57,7 @@ def load_tui() -> Callable[..., None]:
 
 def run_headless(state: CliState, *, stop_workers: bool) -> None:
     """The supervisor in the foreground, events on stderr, until SIGTERM/SIGINT."""
-    from engine.supervisor import Supervisor
+    from engine.supervisor.loop import Supervisor
 
     db = state.db()
     supervisor = Supervisor(state.settings, db, mirror=sys.stderr)
@@ -92,7 +92,7 @@ def run_headless(state: CliState, *, stop_workers: bool) -> None:
 
 
 def _echo_node_events(db: Any, stop: threading.Event) -> None:
-    from engine.events import LogFollower
+    from engine.fleet.events import LogFollower
 
     follower = LogFollower(db, poll_interval=1.0)
     try:
@@ -188,8 +188,8 @@ def deploy(
     state: CliState, spec_file: Path | None, no_start: bool, host: str | None, **options: Any
 ) -> None:
     """Deploy a node and print its id."""
-    from engine import nodes
-    from engine.spec import parse_spec
+    from engine.fleet import nodes
+    from engine.fleet.spec import parse_spec
 
     data: dict[str, Any] = _read_spec_file(spec_file) if spec_file else {}
     delay = options.pop("delay")
@@ -208,7 +208,7 @@ def deploy(
 
 
 def _row_for_json(row: dict[str, Any]) -> dict[str, Any]:
-    from engine.spec import load_stored_spec
+    from engine.fleet.spec import load_stored_spec
 
     out = {key: row.get(key) for key in LIST_KEYS}
     if out["last_error"]:
@@ -242,7 +242,7 @@ def _age(seconds: float | None) -> str:
 @pass_state
 def list_cmd(state: CliState, as_json: bool) -> None:
     """List the nodes with their status and live metrics."""
-    from engine import nodes
+    from engine.fleet import nodes
 
     rows = nodes.list_nodes(state.db())
     if as_json:
@@ -278,7 +278,7 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
     @click.argument("node")
     @pass_state
     def command(state: CliState, node: str, yes: bool = False) -> None:
-        from engine import nodes
+        from engine.fleet import nodes
 
         db = state.db()
         row = nodes.get_node(db, node)
@@ -299,8 +299,8 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
 @pass_state
 def rm_cmd(state: CliState, node: str, yes: bool) -> None:
     """Remove a node (killing its worker first) and its logs."""
-    from engine import nodes
-    from engine.states import PROCESS_STATES
+    from engine.fleet import nodes
+    from engine.fleet.states import PROCESS_STATES
 
     db = state.db()
     row = nodes.get_node(db, node)
@@ -334,8 +334,8 @@ def logs_cmd(
     state: CliState, node: str | None, all_nodes: bool, follow: bool, level: str | None, lines: int
 ) -> None:
     """Show a node's events (or --all)."""
-    from engine import nodes
-    from engine.events import LogFollower, fetch_logs, levels_at_least
+    from engine.fleet import nodes
+    from engine.fleet.events import LogFollower, fetch_logs, levels_at_least
 
     if not node and not all_nodes:
         raise UserError("name a node (id or name) or pass --all")
@@ -376,7 +376,7 @@ def logs_cmd(
 @pass_state
 def demo_cmd(state: CliState, no_ui: bool) -> None:
     """Simulated job boards, three demo nodes scraping them, and the supervisor."""
-    from engine.demo import run_demo
+    from engine.cli.demo import run_demo
 
     run_demo(state, no_ui=no_ui)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.db import Database
+from engine.db.handle import Database
 from engine.settings import Settings
 from tests.e2e.lifecycle_helpers import FAST_SETTINGS, SupervisorProc, kill_workers
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from engine import nodes
+from engine.fleet import nodes
 from tests.e2e.lifecycle_helpers import FAST_SETTINGS, kill_workers, wait_for, workers_by_node
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

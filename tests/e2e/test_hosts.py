@@ -17,9 +17,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from engine import nodes
-from engine.events import fetch_logs
-from engine.spec import parse_spec
+from engine.fleet import nodes
+from engine.fleet.events import fetch_logs
+from engine.fleet.spec import parse_spec
 from tests.e2e.conftest import node_spec
 from tests.e2e.lifecycle_helpers import SupervisorProc, wait_for, workers_by_node
 

@@ -17,10 +17,10 @@ import time
 import psutil
 import pytest
 
-from engine import nodes
-from engine.events import fetch_logs
-from engine.spec import parse_spec
-from engine.supervisor import supervisor_holder
+from engine.fleet import nodes
+from engine.fleet.events import fetch_logs
+from engine.fleet.spec import parse_spec
+from engine.supervisor.loop import supervisor_holder
 from tests.e2e.conftest import PROXY_PASS, node_spec
 from tests.e2e.lifecycle_helpers import wait_for, workers_by_node
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from engine import nodes
-from engine.db import Database
-from engine.events import fetch_logs
-from engine.procs import Identity, Procs
+from engine.db.handle import Database
+from engine.fleet import nodes
+from engine.fleet.events import fetch_logs
+from engine.fleet.spec import parse_spec
 from engine.settings import Settings
-from engine.spec import parse_spec
-from engine.supervisor import Supervisor
+from engine.supervisor.loop import Supervisor
+from engine.supervisor.procs import Identity, Procs
 from tests.e2e.conftest import node_spec
 from tests.e2e.lifecycle_helpers import wait_for, workers_by_node
 

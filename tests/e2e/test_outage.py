@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from engine import nodes
-from engine.events import fetch_logs
-from engine.spec import parse_spec
+from engine.fleet import nodes
+from engine.fleet.events import fetch_logs
+from engine.fleet.spec import parse_spec
 from tests.e2e.conftest import node_spec
 from tests.e2e.lifecycle_helpers import PgProxy, wait_for, workers_by_node
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PARENT = textwrap.dedent(
     """
     import subprocess, sys, time
-    from engine.search import _child_command, _child_env
+    from engine.worker.scrape import _child_command, _child_env
     fd = int(sys.argv[1])
     child = subprocess.Popen(
         _child_command(), stdin=fd, stdout=subprocess.DEVNULL, start_new_session=True,
@@ -66,7 +66,7 @@ def test_search_child_exits_when_its_parent_is_killed() -> None:
         # Exec'd (the pid may still show the forking interpreter), its parent watch running (a
         # second thread), and blocked on the request.
         wait_for(
-            lambda: "engine._search_child" in child.cmdline() and child.num_threads() >= 2,
+            lambda: "engine.worker.scrape_child" in child.cmdline() and child.num_threads() >= 2,
             timeout=60,
             what="the child's parent watch",
         )

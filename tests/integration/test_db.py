@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from engine.db import Database, migrations
+from engine.db.handle import Database, migrations
 from engine.settings import Settings
 from tests.cli import jobfleet
 

@@ -1,7 +1,7 @@
 import threading
 
-from engine import nodes
-from engine.events import (
+from engine.fleet import nodes
+from engine.fleet.events import (
     EventWriter,
     LogFollower,
     add_secrets,
@@ -9,7 +9,7 @@ from engine.events import (
     levels_at_least,
     prune_logs,
 )
-from engine.spec import parse_spec
+from engine.fleet.spec import parse_spec
 
 
 def _node(db, name="n"):
@@ -65,7 +65,7 @@ def test_writer_flushes_on_time(db):
 
 
 def test_writer_keeps_events_while_db_away(db, settings):
-    from engine.db import Database
+    from engine.db.handle import Database
 
     node_id = _node(db)
     from engine.settings import Settings

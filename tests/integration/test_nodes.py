@@ -1,10 +1,10 @@
 import pytest
 
-from engine import nodes
 from engine.errors import UserError
-from engine.events import fetch_logs
-from engine.spec import parse_spec
-from engine.states import NodeStatus, TransitionError
+from engine.fleet import nodes
+from engine.fleet.events import fetch_logs
+from engine.fleet.spec import parse_spec
+from engine.fleet.states import NodeStatus, TransitionError
 
 
 def make_spec(name="n1", **over):

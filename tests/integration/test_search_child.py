@@ -8,11 +8,11 @@ from typing import Any
 import psutil
 import pytest
 
-from engine.db import Database
-from engine.search import SearchRequest, SearchResult, run_search
+from engine.db.handle import Database
+from engine.jobs.store import SaveResult, Store
 from engine.settings import Settings
 from engine.sim import Fault, SimBoards
-from engine.store import SaveResult, Store
+from engine.worker.scrape import SearchRequest, SearchResult, run_search
 
 USER, PASSWORD = "scout", "s3cret-pw"
 
@@ -64,7 +64,7 @@ def no_search_children() -> bool:
     return not [
         p
         for p in psutil.Process().children(recursive=True)
-        if "engine._search_child" in " ".join(p.cmdline())
+        if "engine.worker.scrape_child" in " ".join(p.cmdline())
     ]
 
 

@@ -15,11 +15,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from engine.db import Database
+from engine.db.handle import Database
 from engine.errors import DatabaseUnavailable, UserError
-from engine.normalize import JobRecord, clean_record
-from engine.settings import Settings
-from engine.store import (
+from engine.jobs.record import JobRecord, clean_record
+from engine.jobs.store import (
     JobQuery,
     Store,
     export_jobs,
@@ -30,6 +29,7 @@ from engine.store import (
     search_jobs,
     write_spool,
 )
+from engine.settings import Settings
 
 TODAY = datetime.now(UTC).date()
 
@@ -300,7 +300,7 @@ def test_replaying_a_committed_batch_changes_nothing(store: Store, db: Database)
     batch = records(3)
     store.save_batch(batch, site="linkedin")
     batch_id = fetch(db, "SELECT batch_id FROM ingested_batches")[0]["batch_id"]
-    from engine.store import RunInfo
+    from engine.jobs.store import RunInfo
 
     write_spool(store.spool_dir, batch_id, RunInfo(site="linkedin"), batch)
     assert store.replay_spool() == 1
@@ -374,7 +374,7 @@ def test_search_filters(db: Database, corpus: None) -> None:
 def test_both_search_strategies_give_the_same_answer(
     db: Database, corpus: None, monkeypatch: pytest.MonkeyPatch, strategy: str
 ) -> None:
-    import engine.store as store_module
+    import engine.jobs.store as store_module
 
     expected = [r["id"] for r in search_jobs(db, JobQuery(text="rust", country="US", limit=7))]
     monkeypatch.setattr(store_module, "search_strategy", lambda conn, params: strategy)
@@ -387,7 +387,7 @@ def test_both_search_strategies_give_the_same_answer(
 def test_a_search_cut_short_by_its_guard_runs_the_other_way(
     db: Database, corpus: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.store as store_module
+    import engine.jobs.store as store_module
 
     real = store_module._attempt
     tried: list[tuple[str, int | None]] = []
@@ -458,7 +458,7 @@ def test_export_every_format(db: Database, corpus: None, tmp_path: Path, fmt: st
 def test_export_streams_in_batches(
     db: Database, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.store as store_module
+    import engine.jobs.store as store_module
 
     monkeypatch.setattr(store_module, "EXPORT_BATCH", 7)
     store.save_batch(records(30))

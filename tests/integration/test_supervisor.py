@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from engine import nodes
-from engine.db import Database
+from engine.db.handle import Database
 from engine.errors import UserError
-from engine.events import fetch_logs
-from engine.procs import Identity
+from engine.fleet import nodes
+from engine.fleet.events import fetch_logs
+from engine.fleet.spec import parse_spec
 from engine.settings import Settings
-from engine.spec import parse_spec
-from engine.supervisor import Supervisor, supervisor_holder
+from engine.supervisor.loop import Supervisor, supervisor_holder
+from engine.supervisor.procs import Identity
 
 
 class FakeProcs:
@@ -265,7 +265,7 @@ def test_shutdown_with_stop_workers(fast_settings, db):
 
 
 def test_worker_env_carries_settings_not_argv(fast_settings, db: Database):
-    from engine.supervisor import worker_env
+    from engine.supervisor.loop import worker_env
 
     env = worker_env(fast_settings, db)
     assert env["JOBFLEET_STALE_AFTER"] == "3.0"

@@ -8,9 +8,9 @@ from typing import Any
 
 from textual.widgets import Input, Select, Static
 
-from engine import nodes
-from engine.spec import parse_spec
-from engine.states import NodeStatus
+from engine.fleet import nodes
+from engine.fleet.spec import parse_spec
+from engine.fleet.states import NodeStatus
 from tests.tui.helpers import make_app, wait_for
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.deploy import DeployScreen
@@ -168,7 +168,7 @@ def _deploy(db: Any, name: str, country: str = "DE") -> int:
 
 
 def test_log_follow_shows_history_then_new_events_literally(settings: Any, db: Any) -> None:
-    from engine.events import log_event_now
+    from engine.fleet.events import log_event_now
 
     node_id = _deploy(db, "logger")
     other = _deploy(db, "other")

@@ -10,8 +10,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from engine import nodes
-from engine.spec import parse_spec
+from engine.fleet import nodes
+from engine.fleet.spec import parse_spec
 from tests.tui.helpers import make_app, wait_for
 from tui.screens.logs import LogsScreen
 from tui.widgets.card_grid import CardGrid

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from engine.db import Database
+from engine.db.handle import Database
 from engine.settings import Settings
 from tests.tui.helpers import make_app, wait_for
 from tui.screens.deploy import DeployScreen

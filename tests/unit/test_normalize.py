@@ -1,4 +1,4 @@
-"""engine.normalize: dates, URLs and whole jobspy rows turned into clean JobRecords."""
+"""engine.jobs.record: dates, URLs and whole jobspy rows turned into clean JobRecords."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.normalize import (
+from engine.jobs.record import (
     JOB_RECORD_FIELDS,
     JobRecord,
     canonical_url,

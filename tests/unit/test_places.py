@@ -1,4 +1,4 @@
-"""engine.places: location text, countries, regions and city pools, on the real gazetteer data."""
+"""engine.geo.places: location text, countries, regions and city pools, on real gazetteer data."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import places
-from engine.places import (
+from engine.geo import places
+from engine.geo.places import (
     Location,
     country_name,
     indeed_country_name,

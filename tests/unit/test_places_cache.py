@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from engine import places, places_cache
-from engine.places import Location, parse_location
+from engine.geo import cache as places_cache
+from engine.geo import places
+from engine.geo.places import Location, parse_location
 
 ROWS: list[dict[str, Any]] = [
     {
@@ -69,7 +70,7 @@ LANGUAGES = ("en", "de")
 CHILD = textwrap.dedent(
     """
     import json, sys, time
-    from engine import places, places_cache
+    from engine.geo import places, cache as places_cache
     rows, start_at, lock_wait = json.loads(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
     places._geonames_rows = lambda: rows
     places._LANGUAGES = ("en", "de")
@@ -284,7 +285,7 @@ def test_writers_racing_on_one_path_never_show_a_partial_file(tmp_path: Path) ->
 def run_children(cache_dir: Path, count: int, lock_wait: float) -> list[dict[str, Any]]:
     env = {**os.environ, places_cache.DIR_ENV: str(cache_dir)}
     env.pop(places_cache.SWITCH_ENV, None)
-    start_at = time.time() + 1.5  # every child has imported engine.places by then
+    start_at = time.time() + 1.5  # every child has imported engine.geo.places by then
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, json.dumps(ROWS), str(start_at), str(lock_wait)],

@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-import engine.search as search
-from engine.search import SearchRequest, classify, run_search
+import engine.worker.scrape as search
+from engine.worker.scrape import SearchRequest, classify, run_search
 
 
 def request(**overrides: object) -> SearchRequest:
@@ -65,7 +65,7 @@ def test_classify(error: str | None, expected: str) -> None:
 
 def test_importing_search_does_not_import_pandas_or_jobspy() -> None:
     code = (
-        "import sys, engine.search\n"
+        "import sys, engine.worker.scrape\n"
         "heavy = sorted(m for m in ('pandas', 'jobspy', 'numpy') if m in sys.modules)\n"
         "print(','.join(heavy))"
     )

@@ -1,6 +1,6 @@
 import pytest
 
-from engine.spec import (
+from engine.fleet.spec import (
     NodeSpec,
     SpecError,
     load_stored_spec,
@@ -24,7 +24,7 @@ def test_sites_come_from_jobspy_without_pandas():
         [
             sys.executable,
             "-c",
-            "import sys; from engine.spec import site_choices; print(site_choices());"
+            "import sys; from engine.fleet.spec import site_choices; print(site_choices());"
             "print('pandas' in sys.modules, 'jobspy' in sys.modules)",
         ],
         capture_output=True,

@@ -1,6 +1,6 @@
 import pytest
 
-from engine.states import (
+from engine.fleet.states import (
     ALLOWED,
     NodeStatus,
     TransitionError,

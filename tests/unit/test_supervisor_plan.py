@@ -2,16 +2,10 @@
 
 import pytest
 
-from engine.nodes import NOW, Later
-from engine.states import Desired, NodeStatus, can_transition
-from engine.supervisor import (
-    EXIT_CONFIG,
-    EXIT_RECYCLE,
-    NodeView,
-    Policy,
-    ProcView,
-    plan,
-)
+from engine.fleet.nodes import NOW, Later
+from engine.fleet.states import Desired, NodeStatus, can_transition
+from engine.protocol import EXIT_CONFIG, EXIT_RECYCLE
+from engine.supervisor.loop import NodeView, Policy, ProcView, plan
 
 S = NodeStatus
 POLICY = Policy(

@@ -1,7 +1,13 @@
 import pytest
 
-from engine.proxies import ProxyConfigError, check_proxy, is_local_ip, proxy_password, resolve_proxy
-from engine.worker import Cooldowns
+from engine.worker.loop import Cooldowns
+from engine.worker.proxies import (
+    ProxyConfigError,
+    check_proxy,
+    is_local_ip,
+    proxy_password,
+    resolve_proxy,
+)
 
 
 def test_cooldown_per_site_grows_and_resets():

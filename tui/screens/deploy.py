@@ -109,7 +109,7 @@ def validation_errors(data: dict[str, Any]) -> dict[str, str]:
     """Per-field messages from the NodeSpec model (never echoing the input: it may be secret)."""
     from pydantic import ValidationError
 
-    from engine.spec import NodeSpec
+    from engine.fleet.spec import NodeSpec
 
     try:
         NodeSpec.model_validate(data)
@@ -149,7 +149,7 @@ class DeployScreen(ModalScreen[int | None]):
     # --- layout ---
 
     def compose(self) -> ComposeResult:
-        from engine.spec import DEFAULT_SITES, NodeSpec, site_choices
+        from engine.fleet.spec import DEFAULT_SITES, NodeSpec, site_choices
 
         init = self.initial
         defaults = {
@@ -337,7 +337,7 @@ class DeployScreen(ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="form-pool", exit_on_error=False)
     def _load_pool(self, country: str) -> None:
-        from engine.places import largest_cities
+        from engine.geo.places import largest_cities
 
         self.post_message(PoolFilled(country, largest_cities(country, n=10)))
 
@@ -364,7 +364,7 @@ class DeployScreen(ModalScreen[int | None]):
     @work(thread=True, exclusive=True, group="form-proxy", exit_on_error=False)
     def _check_proxy(self, proxy: str, ca: str | None) -> None:
         from engine.errors import UserError
-        from engine.proxies import check_proxy, resolve_proxy
+        from engine.worker.proxies import check_proxy, resolve_proxy
 
         try:
             check = check_proxy(resolve_proxy(proxy), ca_cert=ca, timeout=10)
@@ -394,9 +394,9 @@ class DeployScreen(ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="form-deploy", exit_on_error=False)
     def _deploy(self, db: Any, data: dict[str, Any]) -> None:
-        from engine import nodes
         from engine.errors import UserError
-        from engine.spec import parse_spec
+        from engine.fleet import nodes
+        from engine.fleet.spec import parse_spec
 
         try:
             spec = parse_spec(data)

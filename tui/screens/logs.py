@@ -84,7 +84,7 @@ class LogsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="logs-follow", exit_on_error=False)
     def _follow(self, db: Any, node_id: int | None, names: dict[int, str]) -> None:
-        from engine.events import LogFollower, fetch_logs
+        from engine.fleet.events import LogFollower, fetch_logs
 
         worker = get_current_worker()
         history = fetch_logs(db, node_id=node_id, after_id=0, limit=HISTORY_ROWS)

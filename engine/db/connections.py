@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from engine.db import Database
+from engine.db.handle import Database
 from engine.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)

@@ -26,15 +26,15 @@ from typing import Any, Protocol, TextIO
 
 import psycopg
 
+from engine.db.connections import Listener
+from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
-from engine.pgconn import Listener
-from engine.queries import q
+from engine.protocol import LOGS_CHANNEL
 from engine.redact import mask_text
 
 log = logging.getLogger(__name__)
 
 LEVELS = ("debug", "info", "warning", "error")
-CHANNEL = "node_logs"
 MAX_MESSAGE = 4000
 MAX_FIELD_TEXT = 2000
 
@@ -283,7 +283,7 @@ def write_events(
             last[row["node_id"]] = max(row["id"], last.get(row["node_id"], 0))
         for node_id, last_id in last.items():
             payload = f"{'' if node_id is None else node_id}:{last_id}"
-            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+            conn.execute("SELECT pg_notify(%s, %s)", (LOGS_CHANNEL, payload))
     return [r["id"] for r in rows]
 
 
@@ -312,7 +312,8 @@ def log_event_now(
     ).fetchone()
     assert row is not None
     conn.execute(
-        "SELECT pg_notify(%s, %s)", (CHANNEL, f"{'' if node_id is None else node_id}:{row['id']}")
+        "SELECT pg_notify(%s, %s)",
+        (LOGS_CHANNEL, f"{'' if node_id is None else node_id}:{row['id']}"),
     )
     return int(row["id"])
 
@@ -379,7 +380,7 @@ class LogFollower:
         self.text = text
         self.poll_interval = poll_interval
         self.last_id = after_id if after_id is not None else _max_log_id(db)
-        self._listener = Listener(db, [CHANNEL])
+        self._listener = Listener(db, [LOGS_CHANNEL])
 
     def _relevant(self, payload: str) -> bool:
         if self.node_id is None:

@@ -44,10 +44,10 @@ from typing import IO, Any, Literal
 import psycopg
 from psycopg.types.json import Jsonb
 
-from engine.db import Database
+from engine.db.handle import Database
+from engine.db.queries import q
 from engine.errors import DatabaseUnavailable, UserError
-from engine.normalize import JobRecord, clean_record, record_from_dict, record_to_dict
-from engine.queries import q
+from engine.jobs.record import JobRecord, clean_record, record_from_dict, record_to_dict
 from engine.redact import mask_text
 
 log = logging.getLogger(__name__)
@@ -610,7 +610,7 @@ def _query_params(query: JobQuery) -> dict[str, Any]:
     text = _clean_input(query.text)
     country = _clean_input(query.country)
     if country is not None:
-        from engine.places import resolve_country
+        from engine.geo.places import resolve_country
 
         code = resolve_country(country)
         if code is None:

@@ -1,4 +1,5 @@
-"""The child side of ``engine.search``: ``python -m engine._search_child`` runs one search.
+"""The child side of ``engine.worker.scrape``: ``python -m engine.worker.scrape_child`` runs one
+search.
 
 It reads the request (JSON) from stdin, scrapes each site in its own thread with
 ``jobspy.scrape_jobs``, cleans every row with ``engine.normalize.clean_record``, and appends one
@@ -13,7 +14,7 @@ timeouts. PR_SET_PDEATHSIG would fire when the parent's *thread* that forked exi
 forks from a short-lived search thread, so the parent pid is polled instead.
 
 Start-up and exit are kept cheap because every search pays them: the location indexes come from
-a cache file (``engine.places_cache``), jobspy is imported with the cyclic collector paused, and
+a cache file (``engine.geo.cache``), jobspy is imported with the cyclic collector paused, and
 the process leaves with ``os._exit`` once its results are on disk.
 """
 
@@ -35,7 +36,7 @@ def _scrape_site(site: str, req: dict[str, Any]) -> tuple[list[dict[str, Any]], 
     """jobspy's rows for one site and its error string (jobspy never raises for a board)."""
     import jobspy
 
-    from engine.places import indeed_country_name
+    from engine.geo.places import indeed_country_name
 
     country_indeed = indeed_country_name(req["country"]) or "usa"
     with warnings.catch_warnings():
@@ -62,7 +63,7 @@ def _scrape_site(site: str, req: dict[str, Any]) -> tuple[list[dict[str, Any]], 
 
 
 def _clean(rows: list[dict[str, Any]], req: dict[str, Any]) -> list[dict[str, Any]]:
-    from engine.normalize import clean_record, record_to_dict
+    from engine.jobs.record import clean_record, record_to_dict
 
     today = datetime.now(UTC).date()
     records = []
@@ -90,7 +91,7 @@ def _import_scrapers() -> None:
     try:
         import jobspy  # noqa: F401
 
-        import engine.normalize  # noqa: F401
+        import engine.jobs.record  # noqa: F401
     finally:
         gc.freeze()
         gc.enable()
@@ -117,7 +118,7 @@ def main() -> int:
     req = json.loads(sys.stdin.buffer.read())
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     _import_scrapers()
-    from engine.search import classify
+    from engine.worker.scrape import classify
 
     lock = threading.Lock()
     out = open(req["out"], "a", encoding="utf-8")  # noqa: SIM115

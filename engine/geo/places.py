@@ -24,7 +24,7 @@ Rules worth knowing (tests pin each of them):
   country ("Smallville, KS" → city "Smallville").
 
 The name indexes are built once per machine and version and kept in a SQLite file
-(``engine.places_cache``): a fresh search child opens it instead of spending a second and
+(``engine.geo.cache``): a fresh search child opens it instead of spending a second and
 ~200 MB rebuilding them. Without a usable cache file they are built in memory, as before.
 """
 
@@ -50,7 +50,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import pycountry
 
-from engine import places_cache
+from engine.geo import cache as places_cache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -3,7 +3,8 @@
 The database is the API: these functions only write rows. A trigger (sql/0003_nodes.sql) sends
 NOTIFY so the supervisor that owns the node, and the node's worker for stops, react within a
 second. ``change_state`` is the one function that changes ``nodes.status``: it locks the row,
-checks the transition against ``engine.states``, writes the row and an event in one transaction.
+checks the transition against ``engine.fleet.states``, writes the row and an event in one
+transaction.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from engine.db.queries import q
 from engine.errors import UserError
-from engine.events import log_event_now
-from engine.queries import q
-from engine.spec import NodeSpec
-from engine.states import Desired, NodeStatus, check_transition
+from engine.fleet.events import log_event_now
+from engine.fleet.spec import NodeSpec
+from engine.fleet.states import Desired, NodeStatus, check_transition
 
 # Columns change_state may write besides status (values always go as parameters).
 _STATE_FIELDS = frozenset(
@@ -218,7 +219,7 @@ def change_state(
     if impossible), writes status plus ``fields`` and a ``status`` event, in ``conn``'s
     transaction. Returns the previous status. ``fields`` values may be ``NOW`` (database clock).
     ``expect`` optionally narrows the allowed sources (a compare-and-set against races)."""
-    from engine.states import TransitionError
+    from engine.fleet.states import TransitionError
 
     unknown = set(fields) - _STATE_FIELDS
     if unknown:

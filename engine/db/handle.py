@@ -26,15 +26,13 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from engine.errors import DatabaseUnavailable, UserError
+from engine.protocol import LOCK_CLASS, MIGRATION_LOCK
 from engine.redact import mask_text, mask_url
 from engine.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_DBNAME = "jobfleet"
-# Advisory lock keys (two-int form: class, object). Class 7_411 is jobfleet's namespace.
-LOCK_CLASS = 7411
-MIGRATION_LOCK = 1
 CONNECT_TIMEOUT_S = 10
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([\w-]+)\.sql$")
@@ -45,7 +43,7 @@ def sql_dir() -> Path:
     packaged = Path(str(resources.files("engine"))) / "sql"
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "sql"
+    checkout = Path(__file__).resolve().parents[2] / "sql"
     if checkout.is_dir():
         return checkout
     raise RuntimeError("jobfleet's sql/ directory is missing from this installation")

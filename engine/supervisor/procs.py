@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from engine.protocol import WORKER_MODULE
 
 # Create times are floats computed from boot time and start ticks; the same process always gives
 # the same value, so a small tolerance only absorbs float formatting through the database.
@@ -97,7 +98,7 @@ class Procs:
             cmd = psutil.Process(ident.pid).cmdline()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return False
-        return "engine.worker" in cmd and str(node_id) in cmd
+        return WORKER_MODULE in cmd and str(node_id) in cmd
 
     def signal_group(self, ident: Identity, sig: int) -> bool:
         """Send ``sig`` to the worker's process group and to the groups of its descendants.
@@ -146,18 +147,3 @@ class Procs:
 
     def available_memory(self) -> int:
         return int(psutil.virtual_memory().available)
-
-
-def kill_descendant_groups(sig: int = signal.SIGKILL) -> int:
-    """Signal the process groups of this process's descendants (a worker stopping mid-search)."""
-    me = os.getpgid(0)
-    groups = set()
-    with contextlib.suppress(psutil.Error):
-        for child in psutil.Process().children(recursive=True):
-            with contextlib.suppress(psutil.Error, OSError):
-                groups.add(os.getpgid(child.pid))
-    groups.discard(me)
-    for pgid in groups:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, sig)
-    return len(groups)

@@ -8,7 +8,8 @@ is known about its process — then carries out the actions. supervisord's ideas
 startretries (fast crashes in a row lead to FATAL), exponential backoff between restarts, SIGTERM
 then SIGKILL after a grace period. Staleness is judged by the database clock.
 
-A worker is identified by pid + create time (``engine.procs``); a pid that now belongs to another
+A worker is identified by pid + create time (``engine.supervisor.procs``); a pid that now belongs
+to another
 process is never signalled. At boot, workers recorded on this host that are alive, ours and
 heartbeating are adopted (watched with psutil: the supervisor is not their parent); the rest are
 cleaned. After a database outage nobody is judged stale until the workers had time to beat again.
@@ -31,30 +32,27 @@ import psutil
 import psycopg
 
 from engine import __version__
-from engine.db import LOCK_CLASS, Database
+from engine.db.connections import Listener, SharedConnection
+from engine.db.handle import Database
+from engine.db.queries import q
 from engine.errors import DatabaseUnavailable, UserError
-from engine.events import EventWriter, add_secrets, prune_logs
-from engine.nodes import NOW, Later, change_state
-from engine.pgconn import Listener, SharedConnection
-from engine.procs import Identity, Procs
-from engine.queries import q
+from engine.fleet.events import EventWriter, add_secrets, prune_logs
+from engine.fleet.nodes import NOW, Later, change_state
+from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus, TransitionError
+from engine.protocol import (
+    EXIT_CONFIG,
+    EXIT_RECYCLE,
+    HOST_LOCK_BASE,
+    LOCK_CLASS,
+    NODES_CHANNEL,
+    WORKER_MODULE,
+)
 from engine.settings import Settings
-from engine.states import PROCESS_STATES, Desired, NodeStatus, TransitionError
+from engine.supervisor.procs import Identity, Procs
 
 log = logging.getLogger(__name__)
 S = NodeStatus
 
-# Worker exit codes the supervisor understands.
-EXIT_STOPPED = 0  # stopped on request (stop_requested, SIGTERM)
-EXIT_RECYCLE = 3  # reached max_cycles: start a fresh one, not a crash
-EXIT_DEAD_MAN = 4  # the supervisor's lease went stale: it left on its own
-EXIT_SUPERSEDED = 5  # the row names another worker: it left on its own
-EXIT_CONFIG = 78  # the spec cannot be run (sysexits EX_CONFIG): FATAL at once
-
-NODES_CHANNEL = "jobfleet_nodes"
-# Host locks are (LOCK_CLASS, HOST_LOCK_BASE + host id): objects below the base belong to
-# engine.db (MIGRATION_LOCK = 1 would otherwise be host 1's lock, and block every migration).
-HOST_LOCK_BASE = 1 << 20
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
 PRUNE_EVERY_S = 60.0
 KILL_RETRY_S = 5.0
@@ -368,7 +366,7 @@ class Supervisor:
         self._last_beat = 0.0
         self.error: BaseException | None = None
         self.ticks = 0
-        self.worker_argv = [sys.executable, "-m", "engine.worker"]
+        self.worker_argv = [sys.executable, "-m", WORKER_MODULE]
         with contextlib.suppress(Exception):
             from psycopg.conninfo import conninfo_to_dict
 

@@ -1,7 +1,7 @@
 """One search in a disposable child process, killed outright when it overruns.
 
-``run_search`` starts ``python -m engine._search_child`` in a session (and process group) of its
-own, hands it the request on stdin (proxy URLs carry passwords: never on the command line, where
+``run_search`` starts ``python -m engine.worker.scrape_child`` in a session (and process group) of
+its own, hands it the request on stdin (proxy URLs carry passwords: never on the command line, where
 ``ps`` shows them), and waits at most ``timeout`` seconds. At the deadline the whole group gets
 SIGKILL: jobspy's scrapers can hang past their own timeouts, and neither ``future.cancel()`` nor
 ``shutdown(cancel_futures=True)`` stops a running task — only killing the process does.
@@ -11,7 +11,7 @@ private result file, so a site that hangs costs only its own results: the sites 
 before the deadline are kept, the others are reported as ``timeout``.
 
 This module is imported by the long-lived worker, so it must not import pandas or jobspy (the
-child does); even ``engine.normalize`` is imported only when records come back.
+child does); even ``engine.jobs.record`` is imported only when records come back.
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ from urllib.parse import unquote, urlsplit
 from engine.redact import mask_text
 
 if TYPE_CHECKING:
-    from engine.normalize import JobRecord
+    from engine.jobs.record import JobRecord
 
 log = logging.getLogger(__name__)
 
 SiteOutcomeKind = Literal["ok", "blocked", "timeout", "error"]
-CHILD_MODULE = "engine._search_child"
+CHILD_MODULE = "engine.worker.scrape_child"
 # How much of the child's stderr is kept to explain a crash.
 STDERR_TAIL = 4000
 
@@ -168,7 +168,7 @@ def _child_env() -> dict[str, str]:
     # The child must not inherit the database URL: it never talks to Postgres.
     env.pop("JOBFLEET_DATABASE_URL", None)
     env["PYTHONUNBUFFERED"] = "1"
-    # The child exits when this process dies (engine._search_child watches its parent).
+    # The child exits when this process dies (engine.worker.scrape_child watches its parent).
     env["JOBFLEET_SEARCH_PARENT"] = str(os.getpid())
     return env
 
@@ -211,7 +211,7 @@ def _assemble(
     returncode: int | None,
     stderr_tail: str,
 ) -> SearchResult:
-    from engine.normalize import record_from_dict
+    from engine.jobs.record import record_from_dict
 
     secrets = req.secrets()
     records: list[JobRecord] = []

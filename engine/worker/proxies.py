@@ -22,8 +22,8 @@ from urllib.parse import quote, unquote, urlsplit
 import psutil
 
 from engine.errors import UserError
+from engine.fleet.spec import ENV_REF
 from engine.redact import mask_text, mask_url
-from engine.spec import ENV_REF
 
 IP_ECHO_URL = "https://api.ipify.org/?format=json"
 # Addresses that can never be a proxy's public exit: this machine, its LAN, carrier NAT.

@@ -1,7 +1,7 @@
 """Turning one row of jobspy's DataFrame into a clean, Postgres- and JSON-safe ``JobRecord``.
 
 Runs in the search child on every scraped row (100k-row ingests), so the common shapes take fast
-paths and whatever can be cached is: location parsing (``engine.places``), fuzzy dates, currency
+paths and whatever can be cached is: location parsing (``engine.geo.places``), fuzzy dates, currency
 codes. Nothing here imports pandas: values are duck-typed (``NaN != NaN``, numpy scalars have
 ``.item()``), so the module also serves the long-lived worker that never loads pandas.
 """
@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from engine.places import Location, parse_location, resolve_country
+from engine.geo.places import Location, parse_location, resolve_country
 
 __all__ = [
     "JOB_RECORD_FIELDS",

@@ -15,10 +15,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from engine import nodes
 from engine.errors import UserError
+from engine.fleet import nodes
+from engine.fleet.spec import parse_spec
 from engine.settings import Settings
-from engine.spec import parse_spec
 
 PASS_ENV = "JOBFLEET_DEMO_PROXY_PASS"
 PROXY_USER = "demo"

@@ -29,28 +29,28 @@ from typing import TYPE_CHECKING, Any, cast
 import psutil
 import psycopg
 
-from engine.db import Database
+from engine.db.connections import Listener, SharedConnection
+from engine.db.handle import Database
+from engine.db.queries import q
 from engine.errors import DatabaseUnavailable, UserError
-from engine.events import EventWriter, add_secrets, clean_text
-from engine.pgconn import Listener, SharedConnection
-from engine.procs import kill_descendant_groups
-from engine.proxies import ProxyCheck, check_proxy, proxy_password, resolve_proxy
-from engine.queries import q
-from engine.redact import mask_url
-from engine.settings import Settings
-from engine.spec import NodeSpec, SpecError, load_stored_spec
-from engine.supervisor import (
+from engine.fleet.events import EventWriter, add_secrets, clean_text
+from engine.fleet.spec import NodeSpec, SpecError, load_stored_spec
+from engine.protocol import (
     EXIT_CONFIG,
     EXIT_DEAD_MAN,
     EXIT_RECYCLE,
     EXIT_STOPPED,
     EXIT_SUPERSEDED,
 )
+from engine.redact import mask_url
+from engine.settings import Settings
+from engine.worker.children import kill_descendant_groups
+from engine.worker.proxies import ProxyCheck, check_proxy, proxy_password, resolve_proxy
 
 if TYPE_CHECKING:
-    from engine.search import SearchRequest, SearchResult
+    from engine.worker.scrape import SearchRequest, SearchResult
 
-log = logging.getLogger("engine.worker")
+log = logging.getLogger(__name__)
 
 # Per-site cooldown after a blocked answer: base × 2^(strikes-1), capped.
 COOLDOWN_BASE_S = 60.0
@@ -97,7 +97,7 @@ class Cooldowns:
 
 
 class _StoreDb:
-    """What engine.store needs from a Database, on the worker's single shared connection."""
+    """What engine.jobs.store needs from a Database, on the worker's single shared connection."""
 
     def __init__(self, db: Database, conn: SharedConnection) -> None:
         self._db = db
@@ -324,7 +324,7 @@ class Worker:
             )
 
     def _cycles(self, spec: NodeSpec, proxies: list[str], cycle: int) -> None:
-        from engine.store import Store
+        from engine.jobs.store import Store
 
         store = Store(
             cast(Database, _StoreDb(self.db, self.conn)),
@@ -414,7 +414,7 @@ class Worker:
         """The search in a helper thread, so a stop can kill the child at once."""
         search = self._search_fn
         if search is None:
-            from engine.search import run_search
+            from engine.worker.scrape import run_search
 
             search = run_search
         box: dict[str, Any] = {}
@@ -446,7 +446,7 @@ class Worker:
         total: int,
         location: str | None,
     ) -> None:
-        from engine.search import SearchRequest
+        from engine.worker.scrape import SearchRequest
 
         if not self._memory_gate():
             return
@@ -628,7 +628,3 @@ def main(argv: list[str] | None = None) -> int:
     db = Database(settings)
     worker = Worker(int(args[0]), settings, db, mirror=sys.stderr)
     return worker.run()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
