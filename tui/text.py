@@ -9,32 +9,15 @@ move the cursor or restyle the terminal.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from rich.style import Style
 from rich.text import Text
 
-# C0 and C1 control characters except tab/newline, plus DEL. ESC (\x1b) is among them, so an
-# ANSI sequence loses its introducer and shows as harmless printable text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Zero-width and bidirectional-override characters that can reorder or hide text on screen.
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+from engine.text import terminal_text
 
-
-def clean(value: object, *, max_len: int | None = None, one_line: bool = True) -> str:
-    """``value`` as printable text: control characters removed, optionally on one line."""
-    if value is None:
-        return ""
-    text = str(value)
-    if one_line:
-        text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
-    else:
-        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-    text = _INVISIBLE.sub("", _CONTROL.sub("", text))
-    if max_len is not None and len(text) > max_len:
-        text = text[: max(0, max_len - 1)] + "…"
-    return text
+# The one terminal-safe text function lives in the engine (the CLI needs it too).
+clean = terminal_text
 
 
 def literal(value: object, style: str | Style = "", *, max_len: int | None = None) -> Text:

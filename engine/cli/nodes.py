@@ -19,6 +19,7 @@ from engine.cli import CliState, common_options, pass_state
 from engine.cli.output import info, print_json, print_table, stdout
 from engine.errors import UserError
 from engine.fleet.events import format_event, redact
+from engine.text import terminal_text
 
 LIST_KEYS = (
     "id",
@@ -98,7 +99,7 @@ def _echo_node_events(db: Any, stop: threading.Event) -> None:
     try:
         for row in follower.follow(stop.is_set):
             if row.get("node_id") is not None:
-                sys.stderr.write(redact(format_event(row)).replace("\x1b", "␛") + "\n")
+                sys.stderr.write(terminal_text(redact(format_event(row))) + "\n")
                 sys.stderr.flush()
     except Exception:  # never take the supervisor down for an echo
         return
@@ -349,7 +350,7 @@ def logs_cmd(
             line = line.replace(
                 f"node {row['node_id']} ", f"node {row['node_id']}:{row['node_name']} ", 1
             )
-        sys.stdout.write(redact(line.replace("\x1b", "␛")) + "\n")
+        sys.stdout.write(terminal_text(redact(line)) + "\n")
 
     rows = fetch_logs(db, node_id=node_id, levels=levels, limit=max(lines, 1))
     for row in rows:

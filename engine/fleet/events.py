@@ -31,6 +31,7 @@ from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
 from engine.protocol import LOGS_CHANNEL
 from engine.redact import mask_text
+from engine.text import pg_text
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,10 @@ def redact(text: str) -> str:
     return mask_text(text, known_secrets())
 
 
-def clean_text(text: Any, limit: int = MAX_MESSAGE) -> str:
-    """Text safe for a Postgres text column and for a terminal: no NUL, bounded, masked."""
-    value = str(text).replace("\x00", "\ufffd")
+def log_text(text: Any, limit: int = MAX_MESSAGE) -> str:
+    """A log message or field as stored: storable (``pg_text``), bounded, secrets masked.
+    (Terminals get ``terminal_text`` on top when they show it.)"""
+    value = pg_text(str(text))
     if len(value) > limit:
         value = value[:limit] + "…"
     return redact(value)
@@ -75,22 +77,20 @@ def clean_text(text: Any, limit: int = MAX_MESSAGE) -> str:
 
 def _clean_value(value: Any, depth: int = 0) -> Any:
     if depth > 5:
-        return clean_text(repr(value), MAX_FIELD_TEXT)
+        return log_text(repr(value), MAX_FIELD_TEXT)
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, str):
-        return clean_text(value, MAX_FIELD_TEXT)
+        return log_text(value, MAX_FIELD_TEXT)
     if isinstance(value, dict):
-        return {
-            clean_text(k, 100): _clean_value(v, depth + 1) for k, v in list(value.items())[:100]
-        }
+        return {log_text(k, 100): _clean_value(v, depth + 1) for k, v in list(value.items())[:100]}
     if isinstance(value, list | tuple | set | frozenset):
         return [_clean_value(v, depth + 1) for v in list(value)[:100]]
     if isinstance(value, datetime):
         return value.isoformat()
-    return clean_text(str(value), MAX_FIELD_TEXT)
+    return log_text(str(value), MAX_FIELD_TEXT)
 
 
 def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -183,8 +183,8 @@ class EventWriter:
             return
         ev = Event(
             level=level,
-            event=clean_text(event, 100),
-            message=clean_text(message),
+            event=log_text(event, 100),
+            message=log_text(message),
             node_id=node_id,
             fields=clean_fields(fields),
         )
@@ -305,8 +305,8 @@ def log_event_now(
             "host_id": host_id,
             "ts": [datetime.now(UTC)],
             "levels": [level],
-            "events": [clean_text(event, 100)],
-            "messages": [clean_text(message)],
+            "events": [log_text(event, 100)],
+            "messages": [log_text(message)],
             "fields": [json.dumps(clean_fields(fields), allow_nan=False, ensure_ascii=False)],
         },
     ).fetchone()

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from engine.geo.places import Location, parse_location, resolve_country
+from engine.text import pg_text
 
 __all__ = [
     "JOB_RECORD_FIELDS",
@@ -90,8 +91,6 @@ def _words(text: str) -> frozenset[str]:
 
 # --- scalars ----------------------------------------------------------------------------------
 
-_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
-
 
 def _is_missing(value: Any) -> bool:
     """None, NaN, NaT, pd.NA and ±inf are all "no value"."""
@@ -109,13 +108,6 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def _scrub(text: str) -> str:
-    """Postgres text rejects NUL; UTF-8 cannot carry lone surrogates."""
-    if "\x00" in text or not text.isascii():
-        return _BAD_CHARS.sub("", text)
-    return text
-
-
 def _text(value: Any) -> str | None:
     if _is_missing(value):
         return None
@@ -127,7 +119,7 @@ def _text(value: Any) -> str | None:
         if isinstance(value, (list, tuple, dict, set)):
             return None
         value = str(value)
-    value = _scrub(value).strip()
+    value = pg_text(value).strip()
     return value or None
 
 
@@ -271,7 +263,7 @@ def _parse_posted_text(text: str, today: date) -> date | None:
             return date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             return None
-    text = _scrub(text)
+    text = pg_text(text)
     if text in _TODAY_WORDS:
         return today
     if text in _YESTERDAY_WORDS:
@@ -632,7 +624,7 @@ def _json_safe(value: Any, depth: int = 0) -> Any:
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            name = _text(key) if not isinstance(key, str) else _scrub(key)
+            name = _text(key) if not isinstance(key, str) else pg_text(key)
             safe = _json_safe(item, depth + 1)
             if name is not None and safe is not None:
                 out[name] = safe
@@ -724,7 +716,7 @@ def clean_record(
             continue
         safe = _json_safe(_count(value))
         if safe is not None:
-            extra[_scrub(name)] = safe
+            extra[pg_text(name)] = safe
     if other_job_types:
         extra["job_type_other"] = _json_safe(other_job_types)
 

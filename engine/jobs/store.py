@@ -49,6 +49,7 @@ from engine.db.queries import q
 from engine.errors import DatabaseUnavailable, UserError
 from engine.jobs.record import JobRecord, clean_record, record_from_dict, record_to_dict
 from engine.redact import mask_text
+from engine.text import pg_text
 
 log = logging.getLogger(__name__)
 
@@ -118,32 +119,21 @@ class RunInfo:
 # --- making values safe for Postgres -------------------------------------------------------------
 
 
-def _safe_text(value: str) -> str:
-    """Postgres text rejects NUL, and UTF-8 cannot carry lone surrogates."""
-    if "\x00" in value:
-        value = value.replace("\x00", "")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
 def _json_safe(value: Any) -> Any:
     """A JSON-ready copy of ``value``: no NaN/inf (JSON has none), no NUL, plain containers."""
     if isinstance(value, str):
-        return _safe_text(value)
+        return pg_text(value)
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {_safe_text(str(k)): _json_safe(v) for k, v in value.items()}
+        return {pg_text(str(k)): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_json_safe(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return _safe_text(str(value))
+    return pg_text(str(value))
 
 
 def _dumps(value: Any) -> str:
@@ -160,11 +150,11 @@ def _column_value(name: str, value: Any) -> Any:
     if name == "extra":
         return _jsonb(value)
     if isinstance(value, str):
-        return _safe_text(value)
+        return pg_text(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if name == "emails":
-        return [_safe_text(str(v)) for v in value] or None
+        return [pg_text(str(v)) for v in value] or None
     return value
 
 
@@ -557,7 +547,7 @@ class Store:
                 "found": found,
                 "new": new,
                 "outcome": run.outcome,
-                "error": mask_text(_safe_text(run.error)) if run.error else None,
+                "error": mask_text(pg_text(run.error)) if run.error else None,
                 "proxy": mask_text(run.proxy) if run.proxy else None,
             },
         ).fetchone()
@@ -640,7 +630,7 @@ def _query_params(query: JobQuery) -> dict[str, Any]:
 def _clean_input(value: str | None) -> str | None:
     if value is None:
         return None
-    value = _safe_text(value).strip()
+    value = pg_text(value).strip()
     return value or None
 
 

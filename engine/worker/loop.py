@@ -33,7 +33,7 @@ from engine.db.connections import Listener, SharedConnection
 from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable, UserError
-from engine.fleet.events import EventWriter, add_secrets, clean_text
+from engine.fleet.events import EventWriter, add_secrets, log_text
 from engine.fleet.spec import NodeSpec, SpecError, load_stored_spec
 from engine.protocol import (
     EXIT_CONFIG,
@@ -320,7 +320,7 @@ class Worker:
         ):
             conn.execute(
                 q("worker_last_error"),
-                {"id": self.node_id, "pid": self.pid, "error": clean_text(message, 1000)},
+                {"id": self.node_id, "pid": self.pid, "error": log_text(message, 1000)},
             )
 
     def _cycles(self, spec: NodeSpec, proxies: list[str], cycle: int) -> None:
