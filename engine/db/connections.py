@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -25,6 +25,12 @@ from engine.db.handle import Database
 from engine.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+
+
+class ConnectionSource(Protocol):
+    """Database or SharedConnection: ``connection()`` yields a connection inside a transaction."""
+
+    def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]: ...
 
 
 class SharedConnection:

@@ -22,11 +22,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 import psycopg
 
-from engine.db.connections import Listener
+from engine.db.connections import ConnectionSource, Listener
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
 from engine.protocol import LOGS_CHANNEL
@@ -38,12 +38,6 @@ log = logging.getLogger(__name__)
 LEVELS = ("debug", "info", "warning", "error")
 MAX_MESSAGE = 4000
 MAX_FIELD_TEXT = 2000
-
-
-class ConnectionSource(Protocol):
-    """Database or SharedConnection: ``connection()`` yields a connection inside a transaction."""
-
-    def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]: ...
 
 
 # Secret values known to this process (resolved proxy passwords, DB password): masked everywhere.
