@@ -15,7 +15,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from engine.db.handle import Database, embedded_url, stop_embedded
+from engine.db.embedded import embedded_url, stop_embedded
+from engine.db.handle import Database
 from engine.settings import Settings
 
 

@@ -29,7 +29,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.db.handle import Database, embedded_url, stop_embedded
+from engine.db.embedded import embedded_url, stop_embedded
+from engine.db.handle import Database
 from engine.fleet import nodes
 from engine.fleet.spec import parse_spec
 from engine.settings import Settings

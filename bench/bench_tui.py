@@ -36,7 +36,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from engine.db.handle import Database, embedded_url, stop_embedded
+from engine.db.embedded import embedded_url, stop_embedded
+from engine.db.handle import Database
 from engine.settings import Settings
 from tui.app import JobfleetApp
 from tui.widgets.card_grid import CardGrid

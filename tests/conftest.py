@@ -20,7 +20,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from engine.db.handle import Database, embedded_url, stop_embedded
+from engine.db.embedded import embedded_url, stop_embedded
+from engine.db.handle import Database
 from engine.settings import Settings
 
 TEST_URL_ENV = "JOBFLEET_TEST_DATABASE_URL"

@@ -51,7 +51,7 @@ def register(cli: click.Group) -> None:
         with db.connection() as conn:
             row = conn.execute("SHOW server_version").fetchone()
             version = row["server_version"] if row else "?"
-        from engine.db.handle import migrations
+        from engine.db.migrations import migrations
 
         level = db.migration_level()
         latest = migrations()[-1].version
@@ -102,7 +102,7 @@ def register(cli: click.Group) -> None:
     @pass_state
     def stop(state: CliState) -> None:
         """Stop the embedded server (workers and the supervisor lose their database)."""
-        from engine.db.handle import stop_embedded
+        from engine.db.embedded import stop_embedded
 
         if state.settings.database_url is not None:
             raise click.UsageError("an external database is configured; there is nothing to stop")

@@ -11,7 +11,7 @@ import re
 from functools import cache
 from typing import LiteralString, cast
 
-from engine.db.handle import sql_dir
+from engine.db.migrations import sql_dir
 
 _NAME = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from engine.db.handle import Database, migrations
+from engine.db.handle import Database
+from engine.db.migrations import migrations
 from engine.settings import Settings
 from tests.cli import jobfleet
 
