@@ -15,10 +15,17 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import click
+
+from engine.cli.launch import load_tui, run_headless
+from engine.cli.output import info
+from engine.cli.state import CliState, common_options, pass_state
+from engine.db.handle import Database
 from engine.errors import UserError
 from engine.fleet import nodes
-from engine.fleet.spec import parse_spec
+from engine.fleet.spec import NodeSpec, parse_spec
 from engine.settings import Settings
+from engine.sim import SimBoards
 
 PASS_ENV = "JOBFLEET_DEMO_PROXY_PASS"
 PROXY_USER = "demo"
@@ -59,10 +66,8 @@ def sim_dir(settings: Settings) -> Path:
     return settings.home / "sim"
 
 
-def start_sim(settings: Settings) -> Any:
+def start_sim(settings: Settings) -> SimBoards:
     """Start the simulator on the port it used last time (or a new one if that is taken)."""
-    from engine.sim import SimBoards
-
     directory = sim_dir(settings)
     directory.mkdir(parents=True, exist_ok=True)
     port_file = directory / "port"
@@ -84,7 +89,7 @@ def start_sim(settings: Settings) -> Any:
     return sim
 
 
-def demo_specs(sim: Any) -> list[Any]:
+def demo_specs(sim: SimBoards) -> list[NodeSpec]:
     proxy = f"http://{PROXY_USER}:${{{PASS_ENV}}}@{sim.address}"
     return [
         parse_spec({**DEMO_DEFAULTS, **node, "proxies": [proxy], "ca_cert": sim.ca_path})
@@ -92,7 +97,7 @@ def demo_specs(sim: Any) -> list[Any]:
     ]
 
 
-def ensure_demo_nodes(db: Any, sim: Any) -> list[int]:
+def ensure_demo_nodes(db: Database, sim: SimBoards) -> list[int]:
     """Deploy the demo nodes, or refresh and restart the ones a previous run left."""
     existing = {row["name"]: row for row in nodes.list_nodes(db)}
     ids = []
@@ -108,23 +113,30 @@ def ensure_demo_nodes(db: Any, sim: Any) -> list[int]:
     return ids
 
 
-def run_demo(state: Any, *, no_ui: bool) -> None:
+def run_demo(state: CliState, *, no_ui: bool) -> None:
     settings = state.settings
     db = state.db()
     sim = start_sim(settings)
     try:
         ids = ensure_demo_nodes(db, sim)
-        from engine.cli.output import info
-
         info(f"simulated boards at {sim.address}; demo nodes {', '.join(map(str, ids))}")
         if no_ui:
-            from engine.cli.nodes import run_headless
-
             # The simulator ends with this process, so its workers would only fail on.
             run_headless(state, stop_workers=True)
         else:
-            from engine.cli.nodes import load_tui
-
             load_tui()(settings, demo=True)
     finally:
         sim.stop()
+
+
+@click.command("demo")
+@common_options
+@click.option("--no-ui", is_flag=True, help="Run the supervisor headless instead of the TUI.")
+@pass_state
+def demo_cmd(state: CliState, no_ui: bool) -> None:
+    """Simulated job boards, three demo nodes scraping them, and the supervisor."""
+    run_demo(state, no_ui=no_ui)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(demo_cmd)

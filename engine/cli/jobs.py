@@ -23,8 +23,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from engine.cli import CliState, common_options, pass_state
 from engine.cli.output import info, print_json, print_table, stderr
+from engine.cli.state import CliState, common_options, pass_state
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -116,162 +116,171 @@ JSON_FIELDS = (
 )
 
 
+@click.group("jobs")
+def jobs_group() -> None:
+    """The stored postings: search, show, stats, import."""
+
+
+@jobs_group.command("search")
+@common_options
+@click.argument("text", required=False)
+@_filter_options
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, hidden=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_state
+def search(
+    state: CliState,
+    text: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+    **filters: Any,
+) -> None:
+    """Full-text search, newest first.
+
+    TEXT uses web-search syntax: words must all appear, "quoted phrase", OR, -word.
+    Example: jobfleet jobs search "rust backend" --country US --days 7
+    """
+    from engine.jobs.store import search_jobs
+
+    rows = search_jobs(state.db(), _query(text, filters, limit, offset))
+    if as_json:
+        print_json([{k: row.get(k) for k in JSON_FIELDS} for row in rows])
+        return
+    if not rows:
+        info("no postings match")
+        return
+    table = [
+        {
+            "id": row["id"],
+            "posted": row.get("date_posted") or row.get("posted_or_seen"),
+            "title": row.get("title"),
+            "company": row.get("company"),
+            "where": _place(row),
+            "site": row.get("site"),
+            "url": row.get("job_url"),
+        }
+        for row in rows
+    ]
+    print_table(table, ["id", "posted", "title", "company", "where", "site", "url"])
+
+
+@jobs_group.command("show")
+@common_options
+@click.argument("job_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@pass_state
+def show(state: CliState, job_id: int, as_json: bool) -> None:
+    """One posting with its description."""
+    from engine.errors import UserError
+    from engine.jobs.store import get_job
+
+    row = get_job(state.db(), job_id)
+    if row is None:
+        raise UserError(f"no posting with id {job_id}")
+    if as_json:
+        print_json(row)
+        return
+    fields = [k for k in row if k not in ("description", "extra")]
+    print_table([{"field": k, "value": row[k]} for k in fields], ["field", "value"])
+    if row.get("description"):
+        from rich.text import Text
+
+        from engine.cli.output import stdout
+
+        stdout.print()
+        stdout.print(Text(row["description"]))
+
+
+@jobs_group.command("stats")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@pass_state
+def stats(state: CliState, as_json: bool) -> None:
+    """How many postings: in total, today, by site, by country, by day."""
+    from engine.jobs.store import job_stats
+
+    report = job_stats(state.db())
+    if as_json:
+        print_json(report)
+        return
+    print_table(
+        [
+            {"what": "total", "postings": report["total"]},
+            {"what": "today", "postings": report["today"]},
+        ],
+        ["what", "postings"],
+    )
+    for title, key, label in (
+        ("by site", "by_site", "site"),
+        ("by country", "by_country", "country"),
+        ("new per day (30 days)", "by_day", "day"),
+    ):
+        rows = [{label: k or "?", "postings": v} for k, v in report[key].items()]
+        if rows:
+            print_table(rows, [label, "postings"], title=title)
+
+
+@jobs_group.command("import")
+@common_options
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@pass_state
+def import_cmd(state: CliState, file: Path, quiet: bool) -> None:
+    """Import postings from a CSV written by python-jobspy, or from JSONL.
+
+    Rows go through the same cleaning and de-duplication as scraped ones.
+    """
+    from engine.jobs.store import import_file
+
+    db = state.db()
+    if quiet:
+        result = import_file(db, file)
+    else:
+        with _progress_bar(f"importing {file.name}", in_bytes=True) as progress:
+            result = import_file(db, file, progress=progress)
+    info(
+        f"imported {file.name}: {result.found} postings, {result.new} new, "
+        f"{result.known} already known, {result.skipped} rows skipped"
+    )
+
+
+@click.command("export")
+@common_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "parquet"]),
+    required=True,
+    help="File format.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="File to write (replaced when complete).",
+)
+@click.option("--text", help="Full-text filter, as in `jobs search`.")
+@_filter_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@pass_state
+def export(
+    state: CliState, fmt: str, out: Path, text: str | None, quiet: bool, **filters: Any
+) -> None:
+    """Export postings (streamed: memory stays flat over millions of rows)."""
+    from engine.jobs.store import export_jobs
+
+    db = state.db()
+    query = _query(text, filters)
+    if quiet:
+        written = export_jobs(db, query, fmt, out)
+    else:
+        with _progress_bar(f"exporting to {out.name}", in_bytes=False) as progress:
+            written = export_jobs(db, query, fmt, out, progress=progress)
+    info(f"wrote {written} postings to {out}")
+
+
 def register(cli: click.Group) -> None:
-    @cli.group("jobs")
-    def jobs_group() -> None:
-        """The stored postings: search, show, stats, import."""
-
-    @jobs_group.command("search")
-    @common_options
-    @click.argument("text", required=False)
-    @_filter_options
-    @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
-    @click.option("--offset", type=click.IntRange(min=0), default=0, hidden=True)
-    @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-    @pass_state
-    def search(
-        state: CliState,
-        text: str | None,
-        limit: int,
-        offset: int,
-        as_json: bool,
-        **filters: Any,
-    ) -> None:
-        """Full-text search, newest first.
-
-        TEXT uses web-search syntax: words must all appear, "quoted phrase", OR, -word.
-        Example: jobfleet jobs search "rust backend" --country US --days 7
-        """
-        from engine.jobs.store import search_jobs
-
-        rows = search_jobs(state.db(), _query(text, filters, limit, offset))
-        if as_json:
-            print_json([{k: row.get(k) for k in JSON_FIELDS} for row in rows])
-            return
-        if not rows:
-            info("no postings match")
-            return
-        table = [
-            {
-                "id": row["id"],
-                "posted": row.get("date_posted") or row.get("posted_or_seen"),
-                "title": row.get("title"),
-                "company": row.get("company"),
-                "where": _place(row),
-                "site": row.get("site"),
-                "url": row.get("job_url"),
-            }
-            for row in rows
-        ]
-        print_table(table, ["id", "posted", "title", "company", "where", "site", "url"])
-
-    @jobs_group.command("show")
-    @common_options
-    @click.argument("job_id", type=int)
-    @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-    @pass_state
-    def show(state: CliState, job_id: int, as_json: bool) -> None:
-        """One posting with its description."""
-        from engine.errors import UserError
-        from engine.jobs.store import get_job
-
-        row = get_job(state.db(), job_id)
-        if row is None:
-            raise UserError(f"no posting with id {job_id}")
-        if as_json:
-            print_json(row)
-            return
-        fields = [k for k in row if k not in ("description", "extra")]
-        print_table([{"field": k, "value": row[k]} for k in fields], ["field", "value"])
-        if row.get("description"):
-            from rich.text import Text
-
-            from engine.cli.output import stdout
-
-            stdout.print()
-            stdout.print(Text(row["description"]))
-
-    @jobs_group.command("stats")
-    @common_options
-    @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-    @pass_state
-    def stats(state: CliState, as_json: bool) -> None:
-        """How many postings: in total, today, by site, by country, by day."""
-        from engine.jobs.store import job_stats
-
-        report = job_stats(state.db())
-        if as_json:
-            print_json(report)
-            return
-        print_table(
-            [
-                {"what": "total", "postings": report["total"]},
-                {"what": "today", "postings": report["today"]},
-            ],
-            ["what", "postings"],
-        )
-        for title, key, label in (
-            ("by site", "by_site", "site"),
-            ("by country", "by_country", "country"),
-            ("new per day (30 days)", "by_day", "day"),
-        ):
-            rows = [{label: k or "?", "postings": v} for k, v in report[key].items()]
-            if rows:
-                print_table(rows, [label, "postings"], title=title)
-
-    @jobs_group.command("import")
-    @common_options
-    @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-    @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-    @pass_state
-    def import_cmd(state: CliState, file: Path, quiet: bool) -> None:
-        """Import postings from a CSV written by python-jobspy, or from JSONL.
-
-        Rows go through the same cleaning and de-duplication as scraped ones.
-        """
-        from engine.jobs.store import import_file
-
-        db = state.db()
-        if quiet:
-            result = import_file(db, file)
-        else:
-            with _progress_bar(f"importing {file.name}", in_bytes=True) as progress:
-                result = import_file(db, file, progress=progress)
-        info(
-            f"imported {file.name}: {result.found} postings, {result.new} new, "
-            f"{result.known} already known, {result.skipped} rows skipped"
-        )
-
-    @cli.command("export")
-    @common_options
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["csv", "jsonl", "parquet"]),
-        required=True,
-        help="File format.",
-    )
-    @click.option(
-        "--out",
-        type=click.Path(path_type=Path, dir_okay=False),
-        required=True,
-        help="File to write (replaced when complete).",
-    )
-    @click.option("--text", help="Full-text filter, as in `jobs search`.")
-    @_filter_options
-    @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-    @pass_state
-    def export(
-        state: CliState, fmt: str, out: Path, text: str | None, quiet: bool, **filters: Any
-    ) -> None:
-        """Export postings (streamed: memory stays flat over millions of rows)."""
-        from engine.jobs.store import export_jobs
-
-        db = state.db()
-        query = _query(text, filters)
-        if quiet:
-            written = export_jobs(db, query, fmt, out)
-        else:
-            with _progress_bar(f"exporting to {out.name}", in_bytes=False) as progress:
-                written = export_jobs(db, query, fmt, out, progress=progress)
-        info(f"wrote {written} postings to {out}")
+    cli.add_command(jobs_group)
+    cli.add_command(export)

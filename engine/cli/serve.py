@@ -13,8 +13,8 @@ import sys
 
 import click
 
-from engine.cli import CliState, common_options, pass_state
 from engine.cli.output import info
+from engine.cli.state import CliState, common_options, pass_state
 
 HOST = "127.0.0.1"
 
@@ -33,21 +33,24 @@ def serve_environment(state: CliState) -> dict[str, str]:
     return env
 
 
-def register(cli: click.Group) -> None:
-    @cli.command("serve")
-    @common_options
-    @click.option(
-        "--port",
-        type=click.IntRange(1, 65535),
-        default=8000,
-        show_default=True,
-        help="Port on 127.0.0.1 to serve the web UI on.",
-    )
-    @pass_state
-    def serve(state: CliState, port: int) -> None:
-        """Serve the control plane to a web browser on 127.0.0.1 (one jobfleet per session)."""
-        from textual_serve.server import Server
+@click.command("serve")
+@common_options
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 to serve the web UI on.",
+)
+@pass_state
+def serve(state: CliState, port: int) -> None:
+    """Serve the control plane to a web browser on 127.0.0.1 (one jobfleet per session)."""
+    from textual_serve.server import Server
 
-        os.environ.update(serve_environment(state))
-        info(f"jobfleet web UI on http://{HOST}:{port} (Ctrl+C stops serving)")
-        Server(app_command(), host=HOST, port=port, title="jobfleet").serve()
+    os.environ.update(serve_environment(state))
+    info(f"jobfleet web UI on http://{HOST}:{port} (Ctrl+C stops serving)")
+    Server(app_command(), host=HOST, port=port, title="jobfleet").serve()
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)

@@ -1,0 +1,91 @@
+"""What every command shares: the common options and the state they fill (settings, database).
+
+Command modules import these from here, not from the ``engine.cli`` package, which imports the
+command modules to register them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from engine.db.handle import Database, open_database
+from engine.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class CliState:
+    """What every command needs: settings (with command-line overrides) and a lazy database."""
+
+    database_url: str | None = None
+    home: Path | None = None
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _db: Database | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            overrides: dict[str, Any] = {}
+            if self.database_url is not None:
+                overrides["database_url"] = self.database_url
+            if self.home is not None:
+                overrides["home"] = self.home
+            self._settings = Settings(**overrides)
+        return self._settings
+
+    def db(self, *, migrate: bool = True) -> Database:
+        """The database, checked and migrated (opened once per command)."""
+        if self._db is None:
+            self._db = open_database(self.settings, migrate=migrate)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    state = ctx.ensure_object(CliState)
+    if value is not None and value is not False:
+        setattr(state, param.name or "", value)
+    return value
+
+
+def common_options(func: F) -> F:
+    """Add --database-url/--home/--debug to a command (they may also go before the command)."""
+    options = [
+        click.option(
+            "--database-url",
+            metavar="URL",
+            expose_value=False,
+            callback=_remember,
+            help="PostgreSQL URL (default: $JOBFLEET_DATABASE_URL, else the embedded server).",
+        ),
+        click.option(
+            "--home",
+            type=click.Path(path_type=Path, file_okay=False),
+            expose_value=False,
+            callback=_remember,
+            help="Data directory (default: $JOBFLEET_HOME, else the user data dir).",
+        ),
+        click.option(
+            "--debug",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Show tracebacks on errors.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+pass_state = click.make_pass_decorator(CliState, ensure=True)
