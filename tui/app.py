@@ -13,7 +13,7 @@ import gc
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App
@@ -22,8 +22,11 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from engine.db.connections import Listener
+from engine.db.handle import Database, open_database
 from engine.errors import UserError
 from engine.fleet.states import PROCESS_STATES
+from engine.protocol import NODES_CHANNEL
 from engine.redact import mask_text
 from engine.settings import Settings
 from tui.commands import FleetCommands
@@ -32,6 +35,10 @@ from tui.messages import ActionDone, Connected, FleetPolled, RefreshRequested, S
 from tui.screens.dashboard import DashboardScreen
 from tui.text import clean
 from tui.widgets.fleet_header import HeaderInfo
+
+if TYPE_CHECKING:
+    # The supervisor loads only when this app embeds one (see _connect).
+    from engine.supervisor.loop import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +77,7 @@ class JobfleetApp(App[None]):
         self,
         settings: Settings,
         *,
-        db: Any = None,
+        db: Database | None = None,
         demo: bool = False,
         supervise: bool = True,
         clock: Callable[[], datetime] | None = None,
@@ -84,14 +91,14 @@ class JobfleetApp(App[None]):
         (see :meth:`_freeze_gc`); for a process that runs only this app."""
         super().__init__()
         self.settings = settings
-        self.db: Any = db
+        self.db: Database | None = db
         self._owns_db = db is None
         self.demo = demo
         self.supervise = supervise
         self.clock = clock
         self.poll_interval = poll_interval
         self.freeze_gc = freeze_gc
-        self.supervisor: Any = None
+        self.supervisor: Supervisor | None = None
         self.holder: dict[str, Any] | None = None
         self.data: FleetData | None = None
         self.snapshot: FleetSnapshot | None = None
@@ -117,12 +124,11 @@ class JobfleetApp(App[None]):
 
     @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
     def _connect(self) -> None:
-        from engine.db.handle import open_database
-
         db = self.db if self.db is not None else open_database(self.settings)
         holder = None
         supervisor = None
         if self.supervise:
+            # Loaded here, off the UI thread, and only by an app that may embed a supervisor.
             from engine.supervisor.loop import Supervisor, supervisor_holder
 
             holder = supervisor_holder(db, self.settings.host_name)
@@ -167,12 +173,9 @@ class JobfleetApp(App[None]):
     # --- polling ---
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
-    def _watch_nodes(self, db: Any) -> None:
+    def _watch_nodes(self, db: Database) -> None:
         """Poll at once when a node's status or desired state changes anywhere (NOTIFY), so
         actions show up without waiting for the next timed poll. Bursts collapse into one."""
-        from engine.db.connections import Listener
-        from engine.protocol import NODES_CHANNEL
-
         worker = get_current_worker()
         listener = Listener(db, [NODES_CHANNEL])
         try:
@@ -280,7 +283,8 @@ class JobfleetApp(App[None]):
         self._node_action(self.db, action, node_id, clean(name))
 
     @work(thread=True, group="node-action", exit_on_error=False)
-    def _node_action(self, db: Any, action: str, node_id: int, name: str) -> None:
+    def _node_action(self, db: Database, action: str, node_id: int, name: str) -> None:
+        # engine.fleet.nodes brings the NodeSpec model: loaded by the first action, not at start.
         from engine.fleet import nodes
 
         calls = {
@@ -304,7 +308,7 @@ class JobfleetApp(App[None]):
         from tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.BINDINGS))
 
     def running_workers(self) -> int:
         if self.snapshot is None:

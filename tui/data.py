@@ -102,6 +102,8 @@ class FleetData:
         return self._timed(run)
 
     def poll(self, *, force_sparks: bool = False) -> FleetSnapshot:
+        # engine.fleet.nodes brings the NodeSpec model: it loads in the first poll's thread,
+        # not while the app starts.
         from engine.fleet import nodes
 
         rows: list[dict[str, Any]] = self._timed(lambda: nodes.list_nodes(self.db))

@@ -1,35 +1,50 @@
-"""Messages that carry results from thread workers back to the UI thread."""
+"""Messages that carry results from thread workers back to the UI thread.
+
+Dataclasses, so each one's fields and types are stated once. The engine types some of them carry
+are imported for the type checker only: their modules load when a screen first needs them, not
+when the app starts.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+from engine.db.handle import Database
 from tui.data import FleetSnapshot
+from tui.widgets.log_view import LogEntry
+
+if TYPE_CHECKING:
+    from engine.jobs.store import JobQuery
+    from engine.supervisor.loop import Supervisor
+
+# --- the app ---
 
 
+@dataclass
 class Connected(Message):
-    """The database answered; ``supervisor`` is set when this app embeds one."""
+    """The database answered; ``supervisor`` is set when this app embeds one, ``holder`` names
+    the process that holds this host's supervisor lock otherwise."""
 
-    def __init__(self, db: Any, supervisor: Any, holder: dict[str, Any] | None) -> None:
-        super().__init__()
-        self.db = db
-        self.supervisor = supervisor
-        self.holder = holder
+    db: Database
+    supervisor: Supervisor | None
+    holder: dict[str, Any] | None
 
 
+@dataclass
 class FleetPolled(Message):
     """A fresh dashboard poll. Only the newest one matters, so queued ones are replaced."""
 
-    def __init__(self, snapshot: FleetSnapshot) -> None:
-        super().__init__()
-        self.snapshot = snapshot
+    snapshot: FleetSnapshot
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FleetPolled)
 
 
+@dataclass
 class RefreshRequested(Message):
     """Something changed (an action, a notification): poll soon. Bursts collapse into one."""
 
@@ -37,14 +52,87 @@ class RefreshRequested(Message):
         return isinstance(message, RefreshRequested)
 
 
+@dataclass
 class ActionDone(Message):
     """A node action finished; ``text`` is already safe to show (built from clean values)."""
 
-    def __init__(self, text: str, node_id: int | None = None) -> None:
-        super().__init__()
-        self.text = text
-        self.node_id = node_id
+    text: str
+    node_id: int | None = None
 
 
+@dataclass
 class ShutdownDone(Message):
     """The embedded supervisor has shut down (workers left or stopped as chosen)."""
+
+
+# --- the deploy form ---
+
+
+@dataclass
+class FormChecked(Message):
+    """Validation result: field name → message ("" for the whole spec under "spec")."""
+
+    errors: dict[str, str]
+    submit: bool
+
+
+@dataclass
+class PoolFilled(Message):
+    """The largest cities of ``country``, to fill an untouched locations list."""
+
+    country: str
+    cities: list[str]
+
+
+@dataclass
+class ProxyChecked(Message):
+    """The outcome of a proxy check, as a line safe to show."""
+
+    text: str
+    ok: bool
+
+
+@dataclass
+class DeployFailed(Message):
+    text: str
+
+
+@dataclass
+class Deployed(Message):
+    node_id: int
+
+
+# --- the jobs browser ---
+
+
+@dataclass
+class JobsFound(Message):
+    """One page of search results (``has_more``: a next page exists)."""
+
+    job_query: JobQuery
+    rows: list[dict[str, Any]]
+    has_more: bool
+
+
+@dataclass
+class ExportDone(Message):
+    path: Path
+    count: int
+
+
+@dataclass
+class JobLoaded(Message):
+    """One job for the detail screen; None when it no longer exists."""
+
+    job: dict[str, Any] | None
+
+
+# --- the logs screen ---
+
+
+@dataclass
+class LogsArrived(Message):
+    """A batch of formatted log entries (history or followed)."""
+
+    entries: list[LogEntry]
+    history: bool = False

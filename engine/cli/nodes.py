@@ -15,6 +15,8 @@ from engine.cli.output import info, print_json, print_table, stdout
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
 from engine.fleet.events import format_event, redact
+from engine.fleet.states import Desired
+from engine.fleet.states import NodeStatus as S
 from engine.text import terminal_text
 
 LIST_KEYS = (
@@ -149,9 +151,10 @@ def _row_for_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settled(status: str, desired: str) -> bool:
-    if desired == "running":
-        return status in ("starting", "running", "backoff", "fatal")
-    return status in ("stopped", "stopping", "fatal")
+    """Whether the list should show no "→desired": the node is there or on its way."""
+    if desired == Desired.RUNNING:
+        return status in (S.STARTING, S.RUNNING, S.BACKOFF, S.FATAL)
+    return status in (S.STOPPED, S.STOPPING, S.FATAL)
 
 
 def _age(seconds: float | None) -> str:

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -123,25 +123,52 @@ def _check_proxy(url: str) -> str:
     return url
 
 
+# The names of NodeSpec's fields, for code that names one (the deploy form): a typo or a renamed
+# field is then a type error there. tests/unit/test_spec.py checks this matches the model.
+SpecField = Literal[
+    "name",
+    "search_term",
+    "country",
+    "locations",
+    "sites",
+    "results_wanted",
+    "hours_old",
+    "delay_min",
+    "delay_max",
+    "cycle_minutes",
+    "max_cycles",
+    "proxies",
+    "ca_cert",
+    "memory_limit_mb",
+]
+
+
 class NodeSpec(BaseModel):
     """One node's configuration (validated; secrets only as ``${ENV_VAR}`` references)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True)
 
-    name: str = Field(min_length=1, max_length=100)
-    search_term: str = Field(min_length=1, max_length=MAX_TEXT)
-    country: str = Field(description="ISO 3166-1 alpha-2 code (a country name is resolved)")
-    locations: list[str] = Field(default_factory=list, max_length=MAX_LOCATIONS)
-    sites: list[str] = Field(default_factory=lambda: list(DEFAULT_SITES), min_length=1)
-    results_wanted: int = Field(default=20, ge=1, le=1000)
-    hours_old: int | None = Field(default=72, ge=1, le=24 * 365)
-    delay_min: float = Field(default=30.0, ge=0, le=86400)
-    delay_max: float = Field(default=90.0, ge=0, le=86400)
-    cycle_minutes: float = Field(default=30.0, ge=0, le=7 * 24 * 60)
-    max_cycles: int | None = Field(default=50, ge=1, le=1_000_000)
-    proxies: list[str] = Field(default_factory=list, max_length=MAX_PROXIES)
-    ca_cert: str | None = None
-    memory_limit_mb: int = Field(default=256, ge=64, le=65536)
+    # Titles are the field names people read (the deploy form's labels start with them).
+    name: str = Field(title="Name", min_length=1, max_length=100)
+    search_term: str = Field(title="Search term", min_length=1, max_length=MAX_TEXT)
+    country: str = Field(
+        title="Country", description="ISO 3166-1 alpha-2 code (a country name is resolved)"
+    )
+    locations: list[str] = Field(title="Locations", default_factory=list, max_length=MAX_LOCATIONS)
+    sites: list[str] = Field(
+        title="Job sites", default_factory=lambda: list(DEFAULT_SITES), min_length=1
+    )
+    results_wanted: int = Field(title="Results per search", default=20, ge=1, le=1000)
+    hours_old: int | None = Field(title="Max age of postings, hours", default=72, ge=1, le=24 * 365)
+    delay_min: float = Field(title="Delay between searches, min s", default=30.0, ge=0, le=86400)
+    delay_max: float = Field(title="Delay between searches, max s", default=90.0, ge=0, le=86400)
+    cycle_minutes: float = Field(
+        title="Pause between cycles, minutes", default=30.0, ge=0, le=7 * 24 * 60
+    )
+    max_cycles: int | None = Field(title="Cycles before stopping", default=50, ge=1, le=1_000_000)
+    proxies: list[str] = Field(title="Proxies", default_factory=list, max_length=MAX_PROXIES)
+    ca_cert: str | None = Field(title="CA certificate file for the proxy", default=None)
+    memory_limit_mb: int = Field(title="Memory limit, MiB", default=256, ge=64, le=65536)
 
     @field_validator("name", mode="before")
     @classmethod

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tui.app import JobfleetApp
 from tui.screens.help import help_sections
 from tui.text import clean, fmt_bytes, fmt_duration, literal, sparkline
 from tui.widgets.card_grid import CardFilter, sort_key
@@ -91,8 +92,32 @@ def test_log_view_keeps_a_bounded_buffer() -> None:
 
 
 def test_help_lists_every_screen_binding() -> None:
-    sections = dict(help_sections())
+    sections = dict(help_sections(JobfleetApp.BINDINGS))
+    assert any(key == "ctrl+q" for key, _ in sections["Everywhere"])
     dashboard_keys = {key for key, _ in sections["Dashboard"]}
     assert {"n", "s", "x", "k", "r", "Del", "l, Enter", "c", "j", "/"} <= dashboard_keys
     assert any(key == "ctrl+s" for key, _ in sections["Deploy form"])
     assert all(what for rows in sections.values() for _, what in rows)
+
+
+def test_every_status_has_a_place_in_each_status_list() -> None:
+    from engine.fleet.states import NodeStatus
+    from tui.screens.dashboard import STATUSES
+    from tui.widgets import card_grid, fleet_header
+    from tui.widgets.node_card import STATUS_ICON, STATUS_STYLE
+
+    every = sorted(NodeStatus)
+    for listed in (STATUSES, card_grid.STATUS_ORDER, fleet_header.STATUS_ORDER):
+        assert sorted(listed) == every
+    assert sorted(STATUS_STYLE) == every
+    assert sorted(STATUS_ICON) == every
+
+
+def test_deploy_form_has_every_spec_field_once_labelled_by_its_title() -> None:
+    from engine.fleet.spec import NodeSpec
+    from tui.screens.deploy import ALL_FIELDS, LABELS
+
+    assert sorted(ALL_FIELDS) == sorted(NodeSpec.model_fields)
+    for name in ALL_FIELDS:
+        title = NodeSpec.model_fields[name].title
+        assert title and LABELS[name].startswith(title)

@@ -123,3 +123,13 @@ def test_spec_is_frozen():
     with pytest.raises(Exception):  # noqa: B017 - pydantic raises ValidationError on frozen models
         s.name = "other"  # type: ignore[misc]
     assert isinstance(s, NodeSpec)
+
+
+def test_spec_field_names_match_the_model():
+    # SpecField is what the deploy form types its field names with: it must follow the model.
+    from typing import get_args
+
+    from engine.fleet.spec import SpecField
+
+    assert list(get_args(SpecField)) == list(NodeSpec.model_fields)
+    assert all(field.title for field in NodeSpec.model_fields.values())

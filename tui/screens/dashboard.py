@@ -11,13 +11,24 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Select, Static
 
+from engine.fleet.states import NodeStatus
 from tui.data import FleetSnapshot
 from tui.text import clean
 from tui.widgets.card_grid import SORTS, CardFilter, CardGrid
 from tui.widgets.fleet_header import FleetHeader
 from tui.widgets.node_card import node_spec
 
-STATUSES = ["running", "starting", "stopping", "stopped", "exited", "backoff", "fatal", "lost"]
+# The status filter's choices, in the order of the dropdown.
+STATUSES: tuple[NodeStatus, ...] = (
+    NodeStatus.RUNNING,
+    NodeStatus.STARTING,
+    NodeStatus.STOPPING,
+    NodeStatus.STOPPED,
+    NodeStatus.EXITED,
+    NodeStatus.BACKOFF,
+    NodeStatus.FATAL,
+    NodeStatus.LOST,
+)
 
 ACTION_BUTTONS = [
     ("deploy", "Deploy", "Deploy a new node (n)"),
@@ -62,7 +73,10 @@ class DashboardScreen(Screen[None]):
             yield Input(placeholder="/ filter name or term", id="filter-text", compact=True)
             yield Select[str]([], prompt="country", id="filter-country", compact=True)
             yield Select[str](
-                [(s, s) for s in STATUSES], prompt="status", id="filter-status", compact=True
+                [(s.value, s.value) for s in STATUSES],
+                prompt="status",
+                id="filter-status",
+                compact=True,
             )
             yield Select[str](
                 [(f"sort: {label}", key) for key, label in SORTS.items()],

@@ -8,21 +8,31 @@ shows its message once the user has left it, and every field does after a failed
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, ClassVar, Literal
+from types import UnionType
+from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
+from pydantic import ValidationError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
 from textual.widgets._select import NoSelection
 
+from engine.db.handle import Database
+from engine.fleet.spec import DEFAULT_SITES, NodeSpec, SpecField, site_choices
+from tui.messages import Deployed, DeployFailed, FormChecked, PoolFilled, ProxyChecked
 from tui.text import clean
 
-TEXT_FIELDS = ("name", "search_term", "ca_cert")
-NUMBER_FIELDS = (
+# The form's layout: every NodeSpec field once (tests/tui/test_app.py checks), numbers together.
+ALL_FIELDS: tuple[SpecField, ...] = (
+    "name",
+    "search_term",
+    "country",
+    "locations",
+    "sites",
     "results_wanted",
     "hours_old",
     "delay_min",
@@ -30,37 +40,51 @@ NUMBER_FIELDS = (
     "cycle_minutes",
     "max_cycles",
     "memory_limit_mb",
-)
-FLOAT_FIELDS = ("delay_min", "delay_max", "cycle_minutes")
-NumberType = Literal["integer", "number"]
-# Blank means "no limit" for these (None); for the other numbers blank means the default.
-NULLABLE = ("hours_old", "max_cycles")
-ALL_FIELDS = (
-    "name",
-    "search_term",
-    "country",
-    "locations",
-    "sites",
-    *NUMBER_FIELDS,
     "proxies",
     "ca_cert",
 )
-LABELS = {
-    "name": "Name",
-    "search_term": "Search term",
-    "country": "Country",
-    "locations": "Locations (one per line; filled from the country)",
-    "sites": "Job sites",
-    "results_wanted": "Results per search",
-    "hours_old": "Max age of postings, hours (blank: any)",
-    "delay_min": "Delay between searches, min s",
-    "delay_max": "Delay between searches, max s",
-    "cycle_minutes": "Pause between cycles, minutes",
-    "max_cycles": "Cycles before stopping (blank: forever)",
-    "proxies": "Proxies (one per line; passwords as ${ENV_VAR})",
-    "ca_cert": "CA certificate file for the proxy (optional)",
-    "memory_limit_mb": "Memory limit, MiB",
+# Fields with a widget of their own; the others get one from their type in NodeSpec.
+CHOICE_FIELDS: tuple[SpecField, ...] = ("country", "sites")
+# What the label adds to the field's title in NodeSpec (how to fill the widget in).
+HINTS: dict[SpecField, str] = {
+    "locations": "one per line; filled from the country",
+    "hours_old": "blank: any",
+    "max_cycles": "blank: forever",
+    "proxies": "one per line; passwords as ${ENV_VAR}",
+    "ca_cert": "optional",
 }
+NumberType = Literal["integer", "number"]
+
+
+def _annotation(name: SpecField) -> tuple[object, bool]:
+    """A field's type without ``None``, and whether it allows None."""
+    annotation = NodeSpec.model_fields[name].annotation
+    members = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else ()
+    if type(None) in members:
+        rest = [m for m in members if m is not type(None)]
+        return (rest[0] if len(rest) == 1 else annotation), True
+    return annotation, False
+
+
+def _number_type(name: SpecField) -> NumberType | None:
+    kind = _annotation(name)[0]
+    return "integer" if kind is int else "number" if kind is float else None
+
+
+def _label(name: SpecField) -> str:
+    title = NodeSpec.model_fields[name].title or name
+    return f"{title} ({HINTS[name]})" if name in HINTS else title
+
+
+NUMBER_FIELDS = tuple(n for n in ALL_FIELDS if _number_type(n) is not None)
+# Blank means "no limit" for these (None); for the other numbers blank means the default.
+NULLABLE = tuple(n for n in NUMBER_FIELDS if _annotation(n)[1])
+# Free text in one Input, and lists edited one entry per line in a TextArea.
+TEXT_FIELDS = tuple(n for n in ALL_FIELDS if n not in CHOICE_FIELDS and _annotation(n)[0] is str)
+LINE_FIELDS = tuple(
+    n for n in ALL_FIELDS if n not in CHOICE_FIELDS and _annotation(n)[0] == list[str]
+)
+LABELS: dict[SpecField, str] = {name: _label(name) for name in ALL_FIELDS}
 
 
 @cache
@@ -70,47 +94,8 @@ def country_options() -> list[tuple[str, str]]:
     return sorted((f"{c.name} ({c.alpha_2})", c.alpha_2) for c in pycountry.countries)
 
 
-class FormChecked(Message):
-    """Validation result: field name → message ("" for the whole spec under "spec")."""
-
-    def __init__(self, errors: dict[str, str], submit: bool) -> None:
-        super().__init__()
-        self.errors = errors
-        self.submit = submit
-
-
-class PoolFilled(Message):
-    def __init__(self, country: str, cities: list[str]) -> None:
-        super().__init__()
-        self.country = country
-        self.cities = cities
-
-
-class ProxyChecked(Message):
-    def __init__(self, text: str, ok: bool) -> None:
-        super().__init__()
-        self.text = text
-        self.ok = ok
-
-
-class DeployFailed(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
-class Deployed(Message):
-    def __init__(self, node_id: int) -> None:
-        super().__init__()
-        self.node_id = node_id
-
-
 def validation_errors(data: dict[str, Any]) -> dict[str, str]:
     """Per-field messages from the NodeSpec model (never echoing the input: it may be secret)."""
-    from pydantic import ValidationError
-
-    from engine.fleet.spec import NodeSpec
-
     try:
         NodeSpec.model_validate(data)
     except ValidationError as exc:
@@ -137,7 +122,7 @@ class DeployScreen(ModalScreen[int | None]):
         Binding("ctrl+t", "check_proxy", "Check proxy", tooltip="Test the first proxy"),
     ]
 
-    def __init__(self, db: Any, *, initial: dict[str, Any] | None = None) -> None:
+    def __init__(self, db: Database, *, initial: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.db = db
         self.initial = dict(initial or {})
@@ -149,79 +134,57 @@ class DeployScreen(ModalScreen[int | None]):
     # --- layout ---
 
     def compose(self) -> ComposeResult:
-        from engine.fleet.spec import DEFAULT_SITES, NodeSpec, site_choices
-
-        init = self.initial
-        defaults = {
-            name: field.get_default(call_default_factory=True)
-            for name, field in NodeSpec.model_fields.items()
-            if not field.is_required()
-        }
-
-        def value(name: str) -> str:
-            raw = init.get(name, defaults.get(name))
-            return "" if raw is None else clean(raw)
-
         with Vertical(classes="dialog deploy"):
-            yield Static("Clone a node" if init else "Deploy a new node", classes="dialog-title")
+            title = "Clone a node" if self.initial else "Deploy a new node"
+            yield Static(title, classes="dialog-title")
             with VerticalScroll(id="form"):
-                for name in ("name", "search_term"):
-                    yield from self._field(name, Input(value=value(name), id=f"f-{name}"))
-                yield from self._field(
-                    "country",
-                    Select[str](
-                        country_options(),
-                        prompt="choose a country",
-                        value=self._initial_country(),
-                        id="f-country",
-                    ),
-                )
-                locations = init.get("locations") or []
-                yield from self._field(
-                    "locations",
-                    TextArea(
-                        "\n".join(clean(x) for x in locations),
-                        id="f-locations",
-                        soft_wrap=False,
-                        show_line_numbers=False,
-                    ),
-                )
-                chosen = set(init.get("sites") or DEFAULT_SITES)
-                yield from self._field(
-                    "sites",
-                    SelectionList[str](
-                        *((s, s, s in chosen) for s in site_choices()), id="f-sites"
-                    ),
-                )
-                for name in NUMBER_FIELDS:
-                    number_type: NumberType = "number" if name in FLOAT_FIELDS else "integer"
-                    yield from self._field(
-                        name, Input(value=value(name), id=f"f-{name}", type=number_type)
-                    )
-                proxies = init.get("proxies") or []
-                yield from self._field(
-                    "proxies",
-                    TextArea(
-                        "\n".join(clean(p) for p in proxies),
-                        id="f-proxies",
-                        soft_wrap=False,
-                        show_line_numbers=False,
-                    ),
-                )
-                with Horizontal(classes="proxy-check"):
-                    yield Button("Check proxy", id="check-proxy", compact=True)
-                    yield Static("", id="proxy-result")
-                yield from self._field("ca_cert", Input(value=value("ca_cert"), id="f-ca_cert"))
+                for name in ALL_FIELDS:
+                    yield from self._field(name, self._widget(name))
+                    if name == "proxies":
+                        with Horizontal(classes="proxy-check"):
+                            yield Button("Check proxy", id="check-proxy", compact=True)
+                            yield Static("", id="proxy-result")
             yield Static("", id="form-error", classes="field-error")
             with Horizontal(classes="buttons"):
                 yield Button("Deploy (Ctrl+S)", id="deploy", variant="primary")
                 yield Button("Cancel (Esc)", id="cancel")
 
+    def _widget(self, name: SpecField) -> Widget:
+        """The input for one field, filled from the initial values or the model's default."""
+        init = self.initial
+        widget_id = f"f-{name}"
+        if name == "country":
+            return Select[str](
+                country_options(),
+                prompt="choose a country",
+                value=self._initial_country(),
+                id=widget_id,
+            )
+        if name == "sites":
+            chosen = set(init.get("sites") or DEFAULT_SITES)
+            return SelectionList[str](*((s, s, s in chosen) for s in site_choices()), id=widget_id)
+        if name in LINE_FIELDS:
+            return TextArea(
+                "\n".join(clean(x) for x in init.get(name) or []),
+                id=widget_id,
+                soft_wrap=False,
+                show_line_numbers=False,
+            )
+        field = NodeSpec.model_fields[name]
+        raw = init.get(name)
+        if raw is None and name not in init and not field.is_required():
+            raw = field.get_default(call_default_factory=True)
+        value = "" if raw is None else clean(raw)
+        number_type = _number_type(name)
+        if number_type is not None:
+            return Input(value=value, id=widget_id, type=number_type)
+        return Input(value=value, id=widget_id)
+
     def _initial_country(self) -> str | NoSelection:
         code = str(self.initial.get("country") or "")
         return code if code in {v for _, v in country_options()} else Select.NULL
 
-    def _field(self, name: str, widget: Any) -> ComposeResult:
+    def _field(self, name: SpecField, widget: Widget) -> ComposeResult:
         with Vertical(classes="field", id=f"box-{name}"):
             yield Label(LABELS[name], classes="field-label")
             yield widget
@@ -241,24 +204,24 @@ class DeployScreen(ModalScreen[int | None]):
     def form_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for name in TEXT_FIELDS:
-            data[name] = self.query_one(f"#f-{name}", Input).value.strip()
-        if not data["ca_cert"]:
-            data["ca_cert"] = None
+            text = self.query_one(f"#f-{name}", Input).value.strip()
+            # Blank optional text is "none"; blank required text stays "" so the model says why.
+            data[name] = None if not text and _annotation(name)[1] else text
         country = self.query_one("#f-country", Select).value
         if isinstance(country, str):
             data["country"] = country  # left out when blank, so the model says "required"
-        data["locations"] = self._lines("locations")
         data["sites"] = list(self.query_one("#f-sites", SelectionList).selected)
+        for name in LINE_FIELDS:
+            data[name] = self._lines(name)
         for name in NUMBER_FIELDS:
             text = self.query_one(f"#f-{name}", Input).value.strip()
             if text:
                 data[name] = text
             elif name in NULLABLE:
                 data[name] = None
-        data["proxies"] = self._lines("proxies")
         return data
 
-    def _lines(self, name: str) -> list[str]:
+    def _lines(self, name: SpecField) -> list[str]:
         text = self.query_one(f"#f-{name}", TextArea).text
         return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -393,7 +356,7 @@ class DeployScreen(ModalScreen[int | None]):
         self._check(submit=True)
 
     @work(thread=True, exclusive=True, group="form-deploy", exit_on_error=False)
-    def _deploy(self, db: Any, data: dict[str, Any]) -> None:
+    def _deploy(self, db: Database, data: dict[str, Any]) -> None:
         from engine.errors import UserError
         from engine.fleet import nodes
         from engine.fleet.spec import parse_spec

@@ -1,8 +1,12 @@
-"""Every key of every screen, read from the screens' own BINDINGS (so it cannot go stale)."""
+"""Every key of every screen, read from the screens' own BINDINGS (so it cannot go stale).
+
+The app passes its own bindings in: this module never imports the app (which opens this screen).
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -26,7 +30,7 @@ def _keys(key: str) -> str:
     return ", ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
 
 
-def _rows(bindings: list[Any]) -> list[tuple[str, str]]:
+def _rows(bindings: Sequence[BindingType]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for binding in bindings:
         if not isinstance(binding, Binding):
@@ -36,10 +40,14 @@ def _rows(bindings: list[Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+HelpSections = list[tuple[str, list[tuple[str, str]]]]
+
+
+def help_sections(app_bindings: Sequence[BindingType]) -> HelpSections:
+    """Sections of (key, what it does) rows; ``app_bindings`` are the keys that work everywhere."""
     from textual.app import App
 
-    from tui.app import JobfleetApp
+    # The screens are imported when the help opens: most of them load on first use only.
     from tui.screens.dashboard import DashboardScreen
     from tui.screens.deploy import DeployScreen
     from tui.screens.job_detail import JobDetailScreen
@@ -48,7 +56,7 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     from tui.widgets.card_grid import CardGrid
 
     everywhere = [
-        *_rows(JobfleetApp.BINDINGS),
+        *_rows(app_bindings),
         (_keys(App.COMMAND_PALETTE_BINDING), "Command palette: every main action by name"),
         ("Tab, Shift+Tab", "Move the focus between fields and buttons"),
     ]
@@ -77,11 +85,15 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,f1", "dismiss", "Close", tooltip="Close the help"),
     ]
 
+    def __init__(self, app_bindings: Sequence[BindingType]) -> None:
+        super().__init__()
+        self.app_bindings = app_bindings
+
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_header=False, padding=(0, 1))
         table.add_column("key", style="bold cyan", no_wrap=True, ratio=1)
         table.add_column("what", ratio=4)
-        for title, rows in help_sections():
+        for title, rows in help_sections(self.app_bindings):
             table.add_row(Text(title, style="bold reverse"), "")
             for key, what in rows:
                 table.add_row(Text(key), Text(what))

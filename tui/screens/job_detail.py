@@ -16,19 +16,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
+from engine.db.handle import Database
+from tui.messages import JobLoaded
 from tui.text import clean, literal
 
 MAX_DESCRIPTION = 30_000
-
-
-class JobLoaded(Message):
-    def __init__(self, job: dict[str, Any] | None) -> None:
-        super().__init__()
-        self.job = job
 
 
 def safe_markdown(text: object) -> str:
@@ -54,7 +49,7 @@ class JobDetailScreen(Screen[None]):
         Binding("o", "open_url", "Open URL", tooltip="Open the posting in a web browser"),
     ]
 
-    def __init__(self, db: Any, job_id: int) -> None:
+    def __init__(self, db: Database, job_id: int) -> None:
         super().__init__()
         self.db = db
         self.job_id = job_id
@@ -71,7 +66,7 @@ class JobDetailScreen(Screen[None]):
         self._load(self.db, self.job_id)
 
     @work(thread=True, exclusive=True, group="job-detail", exit_on_error=False)
-    def _load(self, db: Any, job_id: int) -> None:
+    def _load(self, db: Database, job_id: int) -> None:
         from engine.jobs.store import get_job
 
         self.post_message(JobLoaded(get_job(db, job_id)))

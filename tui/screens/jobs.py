@@ -4,36 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
+from engine.db.handle import Database
+from tui.messages import ExportDone, JobsFound
 from tui.text import clean, literal
 from tui.widgets.fleet_header import FleetHeader
 
+if TYPE_CHECKING:
+    # engine.jobs.store loads when the first search runs, not when the screen opens.
+    from engine.jobs.store import JobQuery
+
 PAGE_SIZE = 50
-
-
-class JobsFound(Message):
-    def __init__(self, query: Any, rows: list[dict[str, Any]], has_more: bool) -> None:
-        super().__init__()
-        self.job_query = query
-        self.rows = rows
-        self.has_more = has_more
-
-
-class ExportDone(Message):
-    def __init__(self, path: Path, count: int) -> None:
-        super().__init__()
-        self.path = path
-        self.count = count
 
 
 def location_text(row: dict[str, Any]) -> str:
@@ -57,14 +47,14 @@ class JobsScreen(Screen[None]):
         Binding("f5", "search", "Refresh", show=False, tooltip="Run the search again"),
     ]
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
         self.page = 0
         self.rows: list[dict[str, Any]] = []
         self.has_more = False
         self.searches = 0
-        self.query_in_effect: Any = None
+        self.query_in_effect: JobQuery | None = None
 
     def compose(self) -> ComposeResult:
         from engine.fleet.spec import site_choices
@@ -119,7 +109,7 @@ class JobsScreen(Screen[None]):
 
     # --- searching ---
 
-    def build_query(self) -> Any:
+    def build_query(self) -> JobQuery:
         from engine.jobs.store import JobQuery
 
         def text(widget_id: str) -> str | None:
@@ -144,7 +134,7 @@ class JobsScreen(Screen[None]):
         self._search(self.db, self.build_query())
 
     @work(thread=True, exclusive=True, group="jobs-search", exit_on_error=False)
-    def _search(self, db: Any, query: Any) -> None:
+    def _search(self, db: Database, query: JobQuery) -> None:
         from engine.jobs.store import search_jobs
 
         rows = search_jobs(db, query)
@@ -226,7 +216,7 @@ class JobsScreen(Screen[None]):
         self._export(self.db, self.build_query(), fmt, out)
 
     @work(thread=True, group="jobs-export", exit_on_error=False)
-    def _export(self, db: Any, query: Any, fmt: str, out: Path) -> None:
+    def _export(self, db: Database, query: JobQuery, fmt: str, out: Path) -> None:
         from engine.jobs.store import export_jobs
 
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,31 +7,23 @@ connection. Filtering happens in memory over the bounded buffer.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Select, Static
 from textual.worker import get_current_worker
 
+from engine.db.handle import Database
+from tui.messages import LogsArrived
 from tui.text import clean
 from tui.widgets.fleet_header import FleetHeader
-from tui.widgets.log_view import LEVELS, LogEntry, LogView, format_row
+from tui.widgets.log_view import LEVELS, LogView, format_row
 
 HISTORY_ROWS = 1000
-
-
-class LogsArrived(Message):
-    """A batch of formatted log entries (history or followed)."""
-
-    def __init__(self, entries: list[LogEntry], history: bool = False) -> None:
-        super().__init__()
-        self.entries = entries
-        self.history = history
 
 
 class LogsScreen(Screen[None]):
@@ -46,7 +38,7 @@ class LogsScreen(Screen[None]):
     ]
 
     def __init__(
-        self, db: Any, *, node_id: int | None = None, node_name: str | None = None
+        self, db: Database, *, node_id: int | None = None, node_name: str | None = None
     ) -> None:
         super().__init__()
         self.db = db
@@ -83,7 +75,7 @@ class LogsScreen(Screen[None]):
         return {int(n["id"]): clean(n.get("name")) for n in snapshot.nodes}
 
     @work(thread=True, exclusive=True, group="logs-follow", exit_on_error=False)
-    def _follow(self, db: Any, node_id: int | None, names: dict[int, str]) -> None:
+    def _follow(self, db: Database, node_id: int | None, names: dict[int, str]) -> None:
         from engine.fleet.events import LogFollower, fetch_logs
 
         worker = get_current_worker()

@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from engine.fleet.states import NodeStatus
 from tui.widgets.node_card import (
     CARD_CHROME,
     CARD_HEIGHT,
@@ -45,7 +46,17 @@ SORTS: dict[str, str] = {
     "heartbeat": "heartbeat age",
     "restarts": "restarts",
 }
-STATUS_ORDER = ["fatal", "lost", "exited", "backoff", "starting", "stopping", "running", "stopped"]
+# Sorting by status puts the nodes that need a person first.
+STATUS_ORDER: tuple[NodeStatus, ...] = (
+    NodeStatus.FATAL,
+    NodeStatus.LOST,
+    NodeStatus.EXITED,
+    NodeStatus.BACKOFF,
+    NodeStatus.STARTING,
+    NodeStatus.STOPPING,
+    NodeStatus.RUNNING,
+    NodeStatus.STOPPED,
+)
 
 
 @dataclass(frozen=True)
@@ -119,15 +130,13 @@ class CardGrid(ScrollView, can_focus=True):
 
     selected_id: reactive[int | None] = reactive(None)
 
+    @dataclass
     class SelectionChanged(Message):
-        def __init__(self, node_id: int | None) -> None:
-            super().__init__()
-            self.node_id = node_id
+        node_id: int | None
 
+    @dataclass
     class OpenRequested(Message):
-        def __init__(self, node_id: int) -> None:
-            super().__init__()
-            self.node_id = node_id
+        node_id: int
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -322,7 +331,7 @@ class CardGrid(ScrollView, can_focus=True):
         if drawn is not None and drawn[0] == width and drawn[1] == selected:
             return drawn[2]
         node = self.nodes[node_id]
-        status = str(node.get("status") or "stopped")
+        status = str(node.get("status") or NodeStatus.STOPPED)
         base = self._base
         if selected:
             chosen = self.get_component_rich_style("card-grid--selected")

@@ -8,10 +8,21 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
+from engine.fleet.states import NodeStatus
 from tui.text import clean, fmt_int
 from tui.widgets.node_card import STATUS_STYLE
 
-STATUS_ORDER = ["running", "starting", "stopping", "backoff", "exited", "fatal", "lost", "stopped"]
+# The header counts the working nodes first.
+STATUS_ORDER: tuple[NodeStatus, ...] = (
+    NodeStatus.RUNNING,
+    NodeStatus.STARTING,
+    NodeStatus.STOPPING,
+    NodeStatus.BACKOFF,
+    NodeStatus.EXITED,
+    NodeStatus.FATAL,
+    NodeStatus.LOST,
+    NodeStatus.STOPPED,
+)
 
 
 @dataclass(frozen=True)
