@@ -13,7 +13,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,10 +22,11 @@ from engine.cli.output import info
 from engine.cli.state import CliState, common_options, pass_state
 from engine.db.handle import Database
 from engine.errors import UserError
-from engine.fleet import nodes
-from engine.fleet.spec import NodeSpec, parse_spec
 from engine.settings import Settings
 from engine.sim import SimBoards
+
+if TYPE_CHECKING:
+    from engine.fleet.spec import NodeSpec
 
 PASS_ENV = "JOBFLEET_DEMO_PROXY_PASS"
 PROXY_USER = "demo"
@@ -90,6 +91,9 @@ def start_sim(settings: Settings) -> SimBoards:
 
 
 def demo_specs(sim: SimBoards) -> list[NodeSpec]:
+    # Like the other node commands, the spec model loads when used, not on every `jobfleet`.
+    from engine.fleet.spec import parse_spec
+
     proxy = f"http://{PROXY_USER}:${{{PASS_ENV}}}@{sim.address}"
     return [
         parse_spec({**DEMO_DEFAULTS, **node, "proxies": [proxy], "ca_cert": sim.ca_path})
@@ -99,6 +103,8 @@ def demo_specs(sim: SimBoards) -> list[NodeSpec]:
 
 def ensure_demo_nodes(db: Database, sim: SimBoards) -> list[int]:
     """Deploy the demo nodes, or refresh and restart the ones a previous run left."""
+    from engine.fleet import nodes  # loaded when used, as in engine.cli.nodes
+
     existing = {row["name"]: row for row in nodes.list_nodes(db)}
     ids = []
     for spec in demo_specs(sim):
