@@ -3,6 +3,9 @@
 Every browser session runs its own ``jobfleet`` process. The database URL and the data directory
 reach those processes through the environment (inherited by textual-serve's subprocesses), never
 on a command line, where ``ps`` would show a password to every user of the machine.
+
+Only the holder of the token printed at start, from this server's own origin, gets in (see
+``engine.cli.serve_guard``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import sys
 
 import click
 
-from engine.cli.output import info
 from engine.cli.state import CliState, common_options, pass_state
 
 HOST = "127.0.0.1"
@@ -44,12 +46,15 @@ def serve_environment(state: CliState) -> dict[str, str]:
 )
 @pass_state
 def serve(state: CliState, port: int) -> None:
-    """Serve the control plane to a web browser on 127.0.0.1 (one jobfleet per session)."""
-    from textual_serve.server import Server
+    """Serve the control plane to a web browser on 127.0.0.1 (one jobfleet per session).
+
+    Prints the one URL that gets in: it carries a fresh access token.
+    """
+    # Imported here: textual-serve and aiohttp load only for this command.
+    from engine.cli.serve_guard import GuardedServer, ServeAccess
 
     os.environ.update(serve_environment(state))
-    info(f"jobfleet web UI on http://{HOST}:{port} (Ctrl+C stops serving)")
-    Server(app_command(), host=HOST, port=port, title="jobfleet").serve()
+    GuardedServer(app_command(), ServeAccess(port=port, host=HOST), title="jobfleet").serve()
 
 
 def register(cli: click.Group) -> None:
