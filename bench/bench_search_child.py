@@ -49,13 +49,13 @@ t0 = time.perf_counter()
 import json, resource, sys
 from datetime import date
 import engine.jobs.record as normalize
-from engine.geo import places
+from engine import geo
 t1 = time.perf_counter()
 import jobspy
 t2 = time.perf_counter()
-places.indeed_country_name("US")
+geo.indeed_country_name("US")
 t3 = time.perf_counter()
-places.parse_location("Austin, TX", "US")
+geo.parse_location("Austin, TX", "US")
 t4 = time.perf_counter()
 rows = [{"job_url": f"https://www.linkedin.com/jobs/view/{i}", "site": "linkedin",
          "title": "Engineer", "company": "Acme", "location": loc, "date_posted": "2026-01-02"}

@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from engine.geo.places import Location, parse_location, resolve_country
+from engine.geo import Location, parse_location, resolve_country
 from engine.text import pg_text
 
 __all__ = [
