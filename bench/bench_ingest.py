@@ -281,7 +281,7 @@ def main() -> None:
     RAW_ROWS.extend(make_rows(args.rows, args.seed))
     megabytes = sum(len(r["description"]) for r in RAW_ROWS) / 1e6
     print(f"  {megabytes:,.0f} MB of descriptions, {megabytes * 1e3 / args.rows:.1f} KB average")
-    from engine.geo.places import parse_location
+    from engine.geo import parse_location
 
     parse_location("Austin, TX")  # load the gazetteer once, before the writers fork
     spool = tempfile.mkdtemp(prefix="jf-bench-spool-")

@@ -48,21 +48,21 @@ import time
 t0 = time.perf_counter()
 import json, resource, sys
 from datetime import date
-import engine.jobs.record as normalize
-from engine.geo import places
+from engine.jobs import record
+from engine import geo
 t1 = time.perf_counter()
 import jobspy
 t2 = time.perf_counter()
-places.indeed_country_name("US")
+geo.indeed_country_name("US")
 t3 = time.perf_counter()
-places.parse_location("Austin, TX", "US")
+geo.parse_location("Austin, TX", "US")
 t4 = time.perf_counter()
 rows = [{"job_url": f"https://www.linkedin.com/jobs/view/{i}", "site": "linkedin",
          "title": "Engineer", "company": "Acme", "location": loc, "date_posted": "2026-01-02"}
         for i, loc in enumerate(["Munich, Bavaria, Germany", "Remote via NYC", "Toronto, ON",
                                  "Bengaluru, Karnataka, India", "London"] * 20)]
 for row in rows:
-    normalize.clean_record(row, today=date(2026, 1, 5), country_hint="US")
+    record.clean_record(row, today=date(2026, 1, 5), country_hint="US")
 t5 = time.perf_counter()
 peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"peak RSS (MiB)": peak_mib, "import engine": t1 - t0,

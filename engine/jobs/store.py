@@ -600,7 +600,7 @@ def _query_params(query: JobQuery) -> dict[str, Any]:
     text = _clean_input(query.text)
     country = _clean_input(query.country)
     if country is not None:
-        from engine.geo.places import resolve_country
+        from engine.geo import resolve_country
 
         code = resolve_country(country)
         if code is None:

@@ -36,7 +36,7 @@ def _scrape_site(site: str, req: dict[str, Any]) -> tuple[list[dict[str, Any]], 
     """jobspy's rows for one site and its error string (jobspy never raises for a board)."""
     import jobspy
 
-    from engine.geo.places import indeed_country_name
+    from engine.geo import indeed_country_name
 
     country_indeed = indeed_country_name(req["country"]) or "usa"
     with warnings.catch_warnings():

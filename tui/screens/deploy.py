@@ -300,7 +300,7 @@ class DeployScreen(ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="form-pool", exit_on_error=False)
     def _load_pool(self, country: str) -> None:
-        from engine.geo.places import largest_cities
+        from engine.geo import largest_cities
 
         self.post_message(PoolFilled(country, largest_cities(country, n=10)))
 

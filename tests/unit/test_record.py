@@ -1,11 +1,11 @@
-"""engine.jobs.record: dates, URLs and whole jobspy rows turned into clean JobRecords."""
+"""engine.jobs.record: whole jobspy rows turned into clean JobRecords, and back from the spool."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date
 from enum import Enum
 from typing import Any
 
@@ -18,231 +18,13 @@ from hypothesis import strategies as st
 from engine.jobs.record import (
     JOB_RECORD_FIELDS,
     JobRecord,
-    canonical_url,
     clean_record,
-    parse_posted,
     record_from_dict,
     record_to_dict,
 )
+from engine.jobs.urls import canonical_url
 
 TODAY = date(2026, 11, 28)
-
-# --- parse_posted -----------------------------------------------------------------------------
-
-POSTED = [
-    (None, None),
-    (math.nan, None),
-    (np.nan, None),
-    (pd.NaT, None),
-    (pd.NA, None),
-    (math.inf, None),
-    (date(2026, 11, 1), date(2026, 11, 1)),
-    (datetime(2026, 11, 2, 23, 59), date(2026, 11, 2)),
-    (pd.Timestamp("2026-11-20"), date(2026, 11, 20)),
-    (pd.Timestamp("2026-11-20 10:00", tz="Europe/Berlin"), date(2026, 11, 20)),
-    (np.datetime64("2026-11-04"), date(2026, 11, 4)),
-    ("2026-11-03", date(2026, 11, 3)),
-    ("2026-11-03T10:00:00Z", date(2026, 11, 3)),
-    ("2026-11-03 10:00:00", date(2026, 11, 3)),
-    ("2026-02-30", None),
-    ("Posted 3 days ago", date(2026, 11, 25)),
-    ("posted 1 day ago", date(2026, 11, 27)),
-    ("Employer active 3 days ago", date(2026, 11, 25)),
-    ("Yesterday", date(2026, 11, 27)),
-    ("Today", TODAY),
-    ("Just posted", TODAY),
-    ("just now", TODAY),
-    ("30+ days ago", date(2026, 10, 29)),
-    ("2 weeks ago", date(2026, 11, 14)),
-    ("an hour ago", TODAY),
-    ("5 minutes ago", TODAY),
-    ("1 month ago", date(2026, 10, 29)),
-    ("3d ago", date(2026, 11, 25)),
-    ("Nov 20, 2026", date(2026, 11, 20)),
-    ("November 20, 2026", date(2026, 11, 20)),
-    ("20 Nov 2026", date(2026, 11, 20)),
-    # numeric: day-first or month-first when only one reading is a date
-    ("25/11/2026", date(2026, 11, 25)),
-    ("25.11.2026", date(2026, 11, 25)),
-    ("11/25/2026", date(2026, 11, 25)),
-    ("05/05/2026", date(2026, 5, 5)),
-    # both readings valid: the one not in the future, else ambiguous
-    ("03/12/2026", date(2026, 3, 12)),
-    ("03/04/2026", None),
-    # other languages through dateparser
-    ("il y a 3 jours", date(2026, 11, 25)),
-    ("vor 2 Tagen", date(2026, 11, 26)),
-    ("hace 5 días", date(2026, 11, 23)),
-    # never after today; one day ahead is a time zone running ahead
-    ("2026-11-29", TODAY),
-    ("2026-12-25", None),
-    ("Dec 25, 2026", None),
-    (date(2027, 1, 1), None),
-    # unreadable
-    ("", None),
-    ("   ", None),
-    ("garbage", None),
-    ("5", None),
-    ("///", None),
-    ([1, 2], None),
-    (True, None),
-    (1764000000, date(2025, 11, 24)),
-    (1764000000000, date(2025, 11, 24)),
-    ("1850-01-01", None),
-]
-
-
-@pytest.mark.parametrize(("value", "expected"), POSTED)
-def test_parse_posted(value: Any, expected: date | None) -> None:
-    assert parse_posted(value, TODAY) == expected
-
-
-posted_values = st.one_of(
-    st.none(),
-    st.floats(),
-    st.integers(),
-    st.dates(),
-    st.datetimes(),
-    st.text(max_size=30),
-    st.builds(
-        lambda n, unit, plus: f"{n}{'+' if plus else ''} {unit} ago",
-        st.integers(min_value=-5, max_value=10**6),
-        st.sampled_from(["day", "days", "week", "months", "hours", "year"]),
-        st.booleans(),
-    ),
-    st.builds(
-        lambda a, b, y: f"{a}/{b}/{y}",
-        st.integers(0, 40),
-        st.integers(0, 40),
-        st.integers(0, 3000),
-    ),
-    st.sampled_from([pd.NaT, np.nan, "Today", "Yesterday", "tomorrow", "in 3 days", "next week"]),
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(value=posted_values, today=st.dates(min_value=date(1995, 1, 1)))
-def test_parse_posted_never_after_today(value: Any, today: date) -> None:
-    found = parse_posted(value, today)
-    assert found is None or (isinstance(found, date) and found <= today)
-
-
-# --- canonical_url ----------------------------------------------------------------------------
-
-URLS = [
-    (
-        "HTTPS://WWW.Indeed.com:443/rc/clk?jk=abc123&from=vj&tk=xyz#frag",
-        "https://www.indeed.com/viewjob?jk=abc123",
-    ),
-    ("https://de.indeed.com/viewjob?jk=ABC&utm_source=x", "https://de.indeed.com/viewjob?jk=ABC"),
-    ("https://www.indeed.com/m/viewjob?vjk=k1&advn=9", "https://www.indeed.com/viewjob?jk=k1"),
-    (
-        "https://ca.linkedin.com/jobs/view/senior-engineer-at-acme-3812345678/"
-        "?refId=1&trackingId=2&position=3&pageNum=0",
-        "https://www.linkedin.com/jobs/view/3812345678",
-    ),
-    (
-        "https://www.linkedin.com/jobs/view/3812345678/?trk=public_jobs",
-        "https://www.linkedin.com/jobs/view/3812345678",
-    ),
-    (
-        "https://www.linkedin.com/jobs/search/?currentJobId=42&keywords=python",
-        "https://www.linkedin.com/jobs/view/42",
-    ),
-    (
-        "https://www.glassdoor.com/job-listing/j?jl=1009&pos=1&ao=2&s=58&guid=x",
-        "https://www.glassdoor.com/job-listing/j?jl=1009",
-    ),
-    (
-        "http://Example.com:80/a/b?b=2&a=1&utm_medium=x&gclid=1&fbclid=2",
-        "http://example.com/a/b?a=1&b=2",
-    ),
-    ("https://example.com:8443/x?", "https://example.com:8443/x"),
-    ("https://example.com/a b/ü#x", "https://example.com/a%20b/%C3%BC"),
-    ("https://example.com/a%20b", "https://example.com/a%20b"),
-    ("https://example.com", "https://example.com/"),
-    ("https://example.com./careers#apply", "https://example.com/careers"),
-    ("https://[::1]:8080/x?src=feed", "https://[::1]:8080/x"),
-    ("  https://example.com/job?id=7  ", "https://example.com/job?id=7"),
-    ("not a url", "not a url"),
-    ("ftp://example.com/x", "ftp://example.com/x"),
-    ("", ""),
-    (None, ""),
-    (math.nan, ""),
-]
-
-
-@pytest.mark.parametrize(("url", "expected"), URLS)
-def test_canonical_url(url: Any, expected: str) -> None:
-    assert canonical_url(url) == expected
-
-
-def test_same_posting_seen_twice_has_one_url() -> None:
-    a = canonical_url("https://www.indeed.com/viewjob?jk=abc&from=serp&tk=1")
-    b = canonical_url("https://WWW.INDEED.COM/viewjob?tk=2&jk=abc#x")
-    assert a == b
-
-
-url_text = st.one_of(
-    st.text(max_size=40),
-    st.builds(
-        lambda scheme, host, port, path, params, frag: (
-            f"{scheme}://{host}{port}{path}?"
-            + "&".join(f"{k}={v}" for k, v in params)
-            + (f"#{frag}" if frag else "")
-        ),
-        st.sampled_from(["http", "https", "HTTPS", "Http", "ftp"]),
-        st.sampled_from(
-            [
-                "www.indeed.com",
-                "de.Indeed.com",
-                "ca.linkedin.com",
-                "WWW.glassdoor.com",
-                "example.com.",
-                "[::1]",
-                "Example.COM",
-                "x",
-            ]
-        ),
-        st.sampled_from(["", ":80", ":443", ":8080", ":0"]),
-        st.sampled_from(
-            ["", "/", "/viewjob", "/jobs/view/a-b-123/", "/jobs/search/", "/a%20b/c", "/ü"]
-        ),
-        st.lists(
-            st.tuples(
-                st.sampled_from(
-                    [
-                        "jk",
-                        "vjk",
-                        "jl",
-                        "utm_source",
-                        "refId",
-                        "a",
-                        "A",
-                        "b",
-                        "currentJobId",
-                        "from",
-                        "",
-                        "x y",
-                        "ü",
-                    ]
-                ),
-                st.text(max_size=6),
-            ),
-            max_size=5,
-        ),
-        st.text(max_size=5),
-    ),
-)
-
-
-@settings(max_examples=400, deadline=None)
-@given(url=url_text)
-def test_canonical_url_is_idempotent(url: str) -> None:
-    once = canonical_url(url)
-    assert canonical_url(once) == once
-    assert "\x00" not in once
-
 
 # --- clean_record -----------------------------------------------------------------------------
 
@@ -681,8 +463,3 @@ def test_clean_record_never_raises_nor_lets_nul_nan_or_inf_through(
         assert 0 < rec.salary_min <= rec.salary_max
     json.dumps(record_to_dict(rec), allow_nan=False)
     assert record_from_dict(json.loads(json.dumps(record_to_dict(rec)))) == rec
-
-
-def test_parse_posted_today_argument_is_respected() -> None:
-    assert parse_posted("Yesterday", date(2020, 1, 1)) == date(2019, 12, 31)
-    assert parse_posted("3 days ago", TODAY + timedelta(days=10)) == date(2026, 12, 5)

@@ -1,4 +1,4 @@
-"""engine.geo.places: location text, countries, regions and city pools, on real gazetteer data."""
+"""engine.geo: location text, countries, regions and city pools, on real gazetteer data."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.geo import places
-from engine.geo.places import (
+from engine.geo import (
     Location,
     country_name,
+    gazetteer,
     indeed_country_name,
+    index,
     largest_cities,
     parse_location,
+    region_name,
     resolve_country,
+    resolve_region,
+    tables,
 )
+from engine.geo.cities import city_by_name
 
 
 def loc(city: str | None, region: str | None, country: str | None, remote: bool = False):
@@ -149,14 +154,14 @@ def test_location_is_frozen() -> None:
 
 
 def test_admin1_table_names_real_subdivisions() -> None:
-    table = places._admin1_table()
+    table = gazetteer._admin1_table()
     assert len(table) > 900
     for (country, _admin1), iso in table.items():
         assert pycountry.subdivisions.get(code=f"{country}-{iso}") is not None, (country, iso)
 
 
 def test_every_city_region_is_an_iso_subdivision_of_its_country() -> None:
-    cities = places._cities()
+    cities = index.cities()
     with_region = [c for c in cities if c.region is not None]
     assert len(with_region) > 0.6 * len(cities)
     for city in with_region:
@@ -167,7 +172,7 @@ def test_every_city_region_is_an_iso_subdivision_of_its_country() -> None:
     "country", ["US", "CA", "GB", "DE", "IN", "AU", "FR", "IT", "ES", "NL", "BR", "MX", "JP", "KR"]
 )
 def test_every_city_of_a_big_job_market_has_a_region(country: str) -> None:
-    cities = [c for c in places._cities() if c.country == country]
+    cities = [c for c in index.cities() if c.country == country]
     assert len(cities) > 100
     assert [c for c in cities if c.region is None] == []
 
@@ -186,7 +191,7 @@ def test_every_city_of_a_big_job_market_has_a_region(country: str) -> None:
     ],
 )
 def test_geonames_admin1_maps_to_iso(name: str, country: str, region: str) -> None:
-    city = places._city_by_name(name, country)
+    city = city_by_name(name, country)
     assert city is not None
     assert city.region == region
 
@@ -242,13 +247,13 @@ def test_resolve_country_unknown(text: str | None) -> None:
 def test_resolve_region(
     text: str | None, country: str | None, expected: tuple[str, str] | None
 ) -> None:
-    assert places.resolve_region(text, country) == expected
+    assert resolve_region(text, country) == expected
 
 
 def test_region_name() -> None:
-    assert places.region_name("DE", "BY") == "Bavaria"
-    assert places.region_name("us", "ny") == "New York"
-    assert places.region_name("XX", "YY") is None
+    assert region_name("DE", "BY") == "Bavaria"
+    assert region_name("us", "ny") == "New York"
+    assert region_name("XX", "YY") is None
 
 
 def test_country_name() -> None:
@@ -310,7 +315,7 @@ def test_every_place_the_simulated_boards_print_parses() -> None:
 def test_indeed_country_names_match_installed_jobspy() -> None:
     jobspy_model = pytest.importorskip("jobspy.model")
     indeed_constant = pytest.importorskip("jobspy.indeed.constant")
-    assert set(places._INDEED_COUNTRY_VALUES) == {c.value for c in jobspy_model.Country}
+    assert set(tables.INDEED_COUNTRY_VALUES) == {c.value for c in jobspy_model.Country}
     for country, code in indeed_constant.country_codes.items():
         assert indeed_country_name(code) == country.value
         # and jobspy accepts the value we would pass
