@@ -324,7 +324,7 @@ class Worker:
             )
 
     def _cycles(self, spec: NodeSpec, proxies: list[str], cycle: int) -> None:
-        from engine.jobs.store import Store
+        from engine.jobs.ingest import Store
 
         store = Store(
             cast(Database, _StoreDb(self.db, self.conn)),

@@ -120,7 +120,7 @@ class JobsScreen(Screen[None]):
     # --- searching ---
 
     def build_query(self) -> Any:
-        from engine.jobs.store import JobQuery
+        from engine.jobs.search import JobQuery
 
         def text(widget_id: str) -> str | None:
             value = self.query_one(f"#{widget_id}", Input).value.strip()
@@ -145,7 +145,7 @@ class JobsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="jobs-search", exit_on_error=False)
     def _search(self, db: Any, query: Any) -> None:
-        from engine.jobs.store import search_jobs
+        from engine.jobs.search import search_jobs
 
         rows = search_jobs(db, query)
         self.post_message(JobsFound(query, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE))
@@ -227,7 +227,7 @@ class JobsScreen(Screen[None]):
 
     @work(thread=True, group="jobs-export", exit_on_error=False)
     def _export(self, db: Any, query: Any, fmt: str, out: Path) -> None:
-        from engine.jobs.store import export_jobs
+        from engine.jobs.export import export_jobs
 
         out.parent.mkdir(parents=True, exist_ok=True)
         count = export_jobs(db, query, fmt, out)
