@@ -44,8 +44,8 @@ import psycopg
 
 from bench._common import Timer, bench_database, server_version
 from engine.db.handle import Database
+from engine.jobs.ingest import Store
 from engine.jobs.record import JobRecord, clean_record
-from engine.jobs.store import Store
 from engine.settings import Settings
 
 BATCH = 500

@@ -31,7 +31,7 @@ from psycopg import sql
 
 from bench._common import Timer, bench_database, percentile, server_version
 from engine.db.handle import Database
-from engine.jobs.store import JobQuery, search_jobs
+from engine.jobs.search import JobQuery, search_jobs
 from engine.settings import Settings
 
 VOCAB = 30_000

@@ -18,7 +18,7 @@ from tui.data import FleetSnapshot
 from tui.widgets.log_view import LogEntry
 
 if TYPE_CHECKING:
-    from engine.jobs.store import JobQuery
+    from engine.jobs.search import JobQuery
     from engine.supervisor.loop import Supervisor
 
 # --- the app ---

@@ -1,6 +1,6 @@
 """``jobfleet jobs search|show|stats|import`` and ``jobfleet export``: the stored postings.
 
-Every command goes through the same engine functions as the TUI (``engine.jobs.store``). Progress
+Every command goes through the same engine functions as the TUI (``engine.jobs``). Progress
 bars go to stderr, so ``--json`` output and redirected exports stay clean.
 """
 
@@ -49,7 +49,7 @@ def _filter_options(func: F) -> F:
 
 
 def _query(text: str | None, filters: dict[str, Any], limit: int = 50, offset: int = 0) -> Any:
-    from engine.jobs.store import JobQuery
+    from engine.jobs.search import JobQuery
 
     return JobQuery(
         text=text,
@@ -142,7 +142,7 @@ def search(
     TEXT uses web-search syntax: words must all appear, "quoted phrase", OR, -word.
     Example: jobfleet jobs search "rust backend" --country US --days 7
     """
-    from engine.jobs.store import search_jobs
+    from engine.jobs.search import search_jobs
 
     rows = search_jobs(state.db(), _query(text, filters, limit, offset))
     if as_json:
@@ -174,7 +174,7 @@ def search(
 def show(state: CliState, job_id: int, as_json: bool) -> None:
     """One posting with its description."""
     from engine.errors import UserError
-    from engine.jobs.store import get_job
+    from engine.jobs.search import get_job
 
     row = get_job(state.db(), job_id)
     if row is None:
@@ -199,7 +199,7 @@ def show(state: CliState, job_id: int, as_json: bool) -> None:
 @pass_state
 def stats(state: CliState, as_json: bool) -> None:
     """How many postings: in total, today, by site, by country, by day."""
-    from engine.jobs.store import job_stats
+    from engine.jobs.search import job_stats
 
     report = job_stats(state.db())
     if as_json:
@@ -232,7 +232,7 @@ def import_cmd(state: CliState, file: Path, quiet: bool) -> None:
 
     Rows go through the same cleaning and de-duplication as scraped ones.
     """
-    from engine.jobs.store import import_file
+    from engine.jobs.importer import import_file
 
     db = state.db()
     if quiet:
@@ -269,7 +269,7 @@ def export(
     state: CliState, fmt: str, out: Path, text: str | None, quiet: bool, **filters: Any
 ) -> None:
     """Export postings (streamed: memory stays flat over millions of rows)."""
-    from engine.jobs.store import export_jobs
+    from engine.jobs.export import export_jobs
 
     db = state.db()
     query = _query(text, filters)

@@ -97,7 +97,7 @@ class Cooldowns:
 
 
 class _StoreDb:
-    """What engine.jobs.store needs from a Database, on the worker's single shared connection."""
+    """What engine.jobs.ingest needs from a Database, on the worker's single shared connection."""
 
     def __init__(self, db: Database, conn: SharedConnection) -> None:
         self._db = db
@@ -324,7 +324,7 @@ class Worker:
             )
 
     def _cycles(self, spec: NodeSpec, proxies: list[str], cycle: int) -> None:
-        from engine.jobs.store import Store
+        from engine.jobs.ingest import Store
 
         store = Store(
             cast(Database, _StoreDb(self.db, self.conn)),

@@ -9,7 +9,7 @@ import psutil
 import pytest
 
 from engine.db.handle import Database
-from engine.jobs.store import SaveResult, Store
+from engine.jobs.ingest import SaveResult, Store
 from engine.settings import Settings
 from engine.sim import Fault, SimBoards
 from engine.worker.scrape import SearchRequest, SearchResult, run_search

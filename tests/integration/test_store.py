@@ -17,18 +17,12 @@ import pytest
 
 from engine.db.handle import Database
 from engine.errors import DatabaseUnavailable, UserError
+from engine.jobs.export import export_jobs
+from engine.jobs.importer import import_file
+from engine.jobs.ingest import Store
 from engine.jobs.record import JobRecord, clean_record
-from engine.jobs.store import (
-    JobQuery,
-    Store,
-    export_jobs,
-    get_job,
-    import_file,
-    job_stats,
-    read_spool,
-    search_jobs,
-    write_spool,
-)
+from engine.jobs.search import JobQuery, get_job, job_stats, search_jobs
+from engine.jobs.spool import read_spool, write_spool
 from engine.settings import Settings
 
 TODAY = datetime.now(UTC).date()
@@ -300,7 +294,7 @@ def test_replaying_a_committed_batch_changes_nothing(store: Store, db: Database)
     batch = records(3)
     store.save_batch(batch, site="linkedin")
     batch_id = fetch(db, "SELECT batch_id FROM ingested_batches")[0]["batch_id"]
-    from engine.jobs.store import RunInfo
+    from engine.jobs.spool import RunInfo
 
     write_spool(store.spool_dir, batch_id, RunInfo(site="linkedin"), batch)
     assert store.replay_spool() == 1
@@ -374,10 +368,10 @@ def test_search_filters(db: Database, corpus: None) -> None:
 def test_both_search_strategies_give_the_same_answer(
     db: Database, corpus: None, monkeypatch: pytest.MonkeyPatch, strategy: str
 ) -> None:
-    import engine.jobs.store as store_module
+    import engine.jobs.search as search_module
 
     expected = [r["id"] for r in search_jobs(db, JobQuery(text="rust", country="US", limit=7))]
-    monkeypatch.setattr(store_module, "search_strategy", lambda conn, params: strategy)
+    monkeypatch.setattr(search_module, "search_strategy", lambda conn, params: strategy)
     got = [r["id"] for r in search_jobs(db, JobQuery(text="rust", country="US", limit=7))]
     assert got == expected and len(got) == 7
     paged = search_jobs(db, JobQuery(text="rust", country="US", limit=3, offset=3))
@@ -387,20 +381,20 @@ def test_both_search_strategies_give_the_same_answer(
 def test_a_search_cut_short_by_its_guard_runs_the_other_way(
     db: Database, corpus: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.jobs.store as store_module
+    import engine.jobs.search as search_module
 
-    real = store_module._attempt
+    real = search_module._attempt
     tried: list[tuple[str, int | None]] = []
 
     def attempt(conn: Any, params: Any, strategy: str, guard_ms: int | None) -> Any:
         tried.append((strategy, guard_ms))
         return None if guard_ms is not None else real(conn, params, strategy, guard_ms)
 
-    monkeypatch.setattr(store_module, "search_strategy", lambda conn, params: "walk")
-    monkeypatch.setattr(store_module, "_attempt", attempt)
+    monkeypatch.setattr(search_module, "search_strategy", lambda conn, params: "walk")
+    monkeypatch.setattr(search_module, "_attempt", attempt)
     rows = search_jobs(db, JobQuery(text="rust"))
     assert len(rows) == 15
-    assert tried == [("walk", store_module.GUARD_MS), ("bitmap", None)]
+    assert tried == [("walk", search_module.GUARD_MS), ("bitmap", None)]
 
 
 @pytest.mark.parametrize(
@@ -458,9 +452,9 @@ def test_export_every_format(db: Database, corpus: None, tmp_path: Path, fmt: st
 def test_export_streams_in_batches(
     db: Database, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.jobs.store as store_module
+    import engine.jobs.export as export_module
 
-    monkeypatch.setattr(store_module, "EXPORT_BATCH", 7)
+    monkeypatch.setattr(export_module, "EXPORT_BATCH", 7)
     store.save_batch(records(30))
     calls: list[int] = []
     written = export_jobs(

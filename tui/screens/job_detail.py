@@ -67,7 +67,7 @@ class JobDetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="job-detail", exit_on_error=False)
     def _load(self, db: Database, job_id: int) -> None:
-        from engine.jobs.store import get_job
+        from engine.jobs.search import get_job
 
         self.post_message(JobLoaded(get_job(db, job_id)))
 

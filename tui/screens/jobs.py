@@ -20,8 +20,8 @@ from tui.text import clean, literal
 from tui.widgets.fleet_header import FleetHeader
 
 if TYPE_CHECKING:
-    # engine.jobs.store loads when the first search runs, not when the screen opens.
-    from engine.jobs.store import JobQuery
+    # engine.jobs.search loads when the first search runs, not when the screen opens.
+    from engine.jobs.search import JobQuery
 
 PAGE_SIZE = 50
 
@@ -110,7 +110,7 @@ class JobsScreen(Screen[None]):
     # --- searching ---
 
     def build_query(self) -> JobQuery:
-        from engine.jobs.store import JobQuery
+        from engine.jobs.search import JobQuery
 
         def text(widget_id: str) -> str | None:
             value = self.query_one(f"#{widget_id}", Input).value.strip()
@@ -135,7 +135,7 @@ class JobsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="jobs-search", exit_on_error=False)
     def _search(self, db: Database, query: JobQuery) -> None:
-        from engine.jobs.store import search_jobs
+        from engine.jobs.search import search_jobs
 
         rows = search_jobs(db, query)
         self.post_message(JobsFound(query, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE))
@@ -217,7 +217,7 @@ class JobsScreen(Screen[None]):
 
     @work(thread=True, group="jobs-export", exit_on_error=False)
     def _export(self, db: Database, query: JobQuery, fmt: str, out: Path) -> None:
-        from engine.jobs.store import export_jobs
+        from engine.jobs.export import export_jobs
 
         out.parent.mkdir(parents=True, exist_ok=True)
         count = export_jobs(db, query, fmt, out)

@@ -1,5 +1,6 @@
--- Queries of the terminal UI that no engine module offers. Node lists, logs and jobs come from
--- engine.fleet.nodes / engine.fleet.events / engine.jobs.store; only the header's cheap totals live here.
+-- Queries of tui/data.py: what no engine module offers. Node lists, logs and jobs come from
+-- engine.fleet.nodes, engine.fleet.events and engine.jobs.search; only the header's cheap totals
+-- live here.
 
 -- name: tui_totals
 -- Polled every few seconds by every open TUI, so it must stay cheap on a big jobs table:

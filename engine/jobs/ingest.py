@@ -1,0 +1,325 @@
+"""Writing batches: every posting once in ``jobs``, nothing lost on the way.
+
+Writing a batch (``Store.save_batch``):
+
+1. Duplicates inside the batch are dropped (same canonical URL: the first one wins).
+2. The batch goes to a spool file under ``settings.spool_dir`` (JSONL, fsync'd, renamed into
+   place) *before* the database sees it, and the file is removed only after COMMIT. A crash or a
+   database outage leaves the file behind; ``replay_spool`` writes it later. Each file carries a
+   batch id recorded in ``ingested_batches`` in the same transaction, so replaying a file whose
+   commit went through changes nothing.
+3. One transaction: the URLs already stored were looked up through the unique index before
+   spooling, so only the new postings are written: by a binary COPY straight into ``jobs``
+   (under a savepoint). If another worker stored one of them meanwhile, the COPY fails on the
+   unique index and the batch goes the careful way instead: COPY to a staging table, then one
+   ``INSERT ... SELECT ... WHERE NOT EXISTS ... ON CONFLICT DO NOTHING`` (the generated tsvector
+   is computed for every row an INSERT sees, so known rows must not reach it). Known postings
+   only get their sighting counted in the narrow ``job_sightings`` row: the heavy ``jobs`` row
+   and its tsvector are never rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from engine.db.handle import Database
+from engine.db.queries import q
+from engine.errors import DatabaseUnavailable
+from engine.jobs.pgvalues import STAGE_TYPES, stage_row
+from engine.jobs.record import JobRecord
+from engine.jobs.spool import (
+    SPOOL_SUFFIX,
+    Outcome,
+    RunInfo,
+    SpoolFile,
+    locked,
+    read_spool,
+    spooled,
+)
+from engine.redact import mask_text
+from engine.text import pg_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    found: int
+    new: int
+    # Rows an import could not use (no URL, no site, unreadable).
+    skipped: int = 0
+
+    @property
+    def known(self) -> int:
+        return self.found - self.new
+
+
+def dedupe(records: Iterable[JobRecord]) -> list[JobRecord]:
+    """One record per canonical URL, the first one seen winning (one INSERT cannot touch a key
+    twice, and a search often returns the same posting on two pages)."""
+    seen: dict[str, JobRecord] = {}
+    for record in records:
+        if record.job_url and record.job_url not in seen:
+            seen[record.job_url] = record
+    return list(seen.values())
+
+
+def _unavailable(db: Database, exc: BaseException) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"the database at {db.masked_url} is unavailable: {db.friendly(exc)}"
+    )
+
+
+class Store:
+    """Writes batches of clean records into ``jobs`` through the spool."""
+
+    def __init__(self, db: Database, spool_dir: Path) -> None:
+        self.db = db
+        self.spool_dir = Path(spool_dir)
+
+    @property
+    def failed_dir(self) -> Path:
+        return self.spool_dir / "failed"
+
+    def pending(self) -> list[Path]:
+        """Spool files waiting to be written, oldest first."""
+        if not self.spool_dir.is_dir():
+            return []
+        return sorted(self.spool_dir.glob(f"*{SPOOL_SUFFIX}"))
+
+    def save_batch(
+        self,
+        records: Iterable[JobRecord],
+        *,
+        node_id: int | None = None,
+        site: str | None = None,
+        location: str | None = None,
+        search_term: str | None = None,
+        started_at: datetime | None = None,
+        outcome: Outcome = "ok",
+        error: str | None = None,
+        proxy: str | None = None,
+    ) -> SaveResult:
+        """Store one batch atomically and, when ``site`` is given, its ``scrape_runs`` row.
+
+        Raises DatabaseUnavailable when the database cannot take the batch; the spool file then
+        stays for ``replay_spool``.
+        """
+        batch = dedupe(records)
+        run = (
+            RunInfo(
+                site=site,
+                node_id=node_id,
+                location=location,
+                search_term=search_term,
+                started_at=started_at,
+                outcome=outcome,
+                error=error,
+                proxy=proxy,
+            )
+            if site
+            else None
+        )
+        # Which postings are known already: those need no more than a sighting, so they are
+        # spooled as one short line and never staged. If the database does not answer, the whole
+        # batch is spooled in full and the write below reports the outage.
+        known: dict[str, int] = {}
+        outage: DatabaseUnavailable | None = None
+        if batch:
+            try:
+                with self.db.connection() as conn:
+                    known = self._known_ids(conn, [r.job_url for r in batch])
+            except psycopg.OperationalError as exc:
+                outage = _unavailable(self.db, exc)
+            except DatabaseUnavailable as exc:
+                outage = exc
+        fresh = [r for r in batch if r.job_url not in known]
+        sightings = sorted((job_id, url) for url, job_id in known.items())
+        batch_id = uuid.uuid4()
+        with spooled(self.spool_dir, batch_id, run, fresh, sightings) as path:
+            if outage is not None:
+                # Spooled; no second wait for a database that just failed to answer.
+                raise outage
+            result = self._settle(
+                SpoolFile(path, batch_id, run, fresh, sightings), node_id=node_id, looked_up=True
+            )
+        # The database answers: this is the moment to write what an earlier outage left behind.
+        if self.pending():
+            try:
+                self.replay_spool()
+            except Exception as exc:  # this batch is stored; the others wait for next time
+                log.warning("spool replay postponed: %s", exc)
+        return result
+
+    def replay_spool(self) -> int:
+        """Write every leftover spool file; returns how many batches were settled.
+
+        Safe to call from several processes at once and to call again after a failure: files
+        another process is writing are skipped, and a batch already committed is not applied
+        twice. Raises DatabaseUnavailable (leaving the rest for later) if the database is down.
+        """
+        settled = 0
+        for path in self.pending():
+            with locked(path, wait=False) as mine:
+                if not mine:
+                    continue
+                try:
+                    spool = read_spool(path)
+                except (OSError, ValueError, TypeError, KeyError) as exc:
+                    log.error("spool file %s is unreadable (%s); moved aside", path.name, exc)
+                    self._move_aside(path)
+                    continue
+                node_id = spool.run.node_id if spool.run else None
+                self._settle(spool, node_id=node_id)
+                settled += 1
+        if settled:
+            with contextlib.suppress(psycopg.Error), self.db.connection() as conn:
+                conn.execute(q("batch_prune_ingested"))
+        return settled
+
+    def _settle(
+        self, spool: SpoolFile, *, node_id: int | None, looked_up: bool = False
+    ) -> SaveResult:
+        try:
+            result = self._write(spool, node_id=node_id, looked_up=looked_up)
+        except psycopg.OperationalError as exc:
+            # Connection refused, server shut down, backend terminated, pool timeout: the
+            # file stays for replay_spool.
+            raise _unavailable(self.db, exc) from exc
+        except DatabaseUnavailable:
+            raise
+        except Exception:
+            # The data itself is refused: replaying it would fail forever. Keep it aside.
+            self._move_aside(spool.path)
+            raise
+        spool.path.unlink(missing_ok=True)
+        return result
+
+    def _move_aside(self, path: Path) -> None:
+        self.failed_dir.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            path.rename(self.failed_dir / path.name)
+
+    def _write(self, spool: SpoolFile, *, node_id: int | None, looked_up: bool) -> SaveResult:
+        """Apply one spooled batch in one transaction. ``looked_up``: its records were found
+        missing from ``jobs`` a moment ago (a replayed file may be hours old, or was spooled
+        during an outage without a lookup), so they most likely all go in as they are."""
+        found = spool.found
+        with self.db.connection() as conn:
+            first_time = conn.execute(
+                q("batch_mark_ingested"), {"batch_id": spool.batch_id}
+            ).fetchone()
+            if first_time is None:
+                log.info("batch %s was already committed; dropping its spool file", spool.batch_id)
+                return SaveResult(found=found, new=0)
+            known = {url: job_id for job_id, url in spool.sightings}
+            new = 0
+            if spool.records:
+                # The INSERT itself skips postings stored meanwhile (by another worker, or
+                # before an outage) without computing their tsvector.
+                inserted = self._insert(conn, spool.records, optimistic=looked_up)
+                new = len(inserted)
+                raced = [r.job_url for r in spool.records if r.job_url not in inserted]
+                if raced:
+                    known.update(self._known_ids(conn, raced))
+            if known:
+                conn.execute(
+                    q("jobs_record_sightings"),
+                    {"ids": sorted(known.values()), "node_id": node_id},
+                )
+            if spool.run is not None:
+                self._insert_run(conn, spool.run, found=found, new=new)
+        return SaveResult(found=found, new=new)
+
+    @staticmethod
+    def _known_ids(conn: psycopg.Connection[Any], urls: list[str]) -> dict[str, int]:
+        rows = conn.execute(q("jobs_known_ids"), {"urls": urls}).fetchall()
+        return {row["job_url"]: row["id"] for row in rows}
+
+    @staticmethod
+    def _insert(
+        conn: psycopg.Connection[Any], records: list[JobRecord], *, optimistic: bool
+    ) -> set[str]:
+        """Insert the postings not stored yet; returns the URLs inserted."""
+        # The same lock order in every batch: two workers inserting the same new postings wait
+        # for each other on the unique index instead of deadlocking.
+        records = sorted(records, key=lambda r: r.job_url)
+        if optimistic:
+            # Straight into jobs: no staging copy of every description (written to a temp
+            # table, compressed, read back and decompressed), and COPY inserts in bulk.
+            try:
+                with conn.transaction(), conn.cursor() as cur, cur.copy(q("jobs_copy")) as copy:
+                    copy.set_types(STAGE_TYPES)
+                    for record in records:
+                        copy.write_row(stage_row(record))
+                return {r.job_url for r in records}
+            except psycopg.errors.UniqueViolation:
+                # Stored by another worker since the lookup: the savepoint undid the COPY.
+                log.debug("a new posting was stored meanwhile; inserting the batch through staging")
+        conn.execute(q("jobs_stage_create"))
+        with conn.cursor() as cur:
+            with cur.copy(q("jobs_stage_copy")) as copy:
+                copy.set_types(STAGE_TYPES)
+                for record in records:
+                    copy.write_row(stage_row(record))
+            cur.execute(q("jobs_insert_staged"))
+            return {row["job_url"] for row in cur.fetchall()}
+
+    @staticmethod
+    def _insert_run(
+        conn: psycopg.Connection[Any],
+        run: RunInfo,
+        *,
+        found: int,
+        new: int,
+        finished_at: datetime | None = None,
+    ) -> int:
+        row = conn.execute(
+            q("scrape_run_insert"),
+            {
+                "node_id": run.node_id,
+                "site": run.site,
+                "location": run.location,
+                "search_term": run.search_term,
+                "started_at": run.started_at,
+                "finished_at": finished_at,
+                "found": found,
+                "new": new,
+                "outcome": run.outcome,
+                "error": mask_text(pg_text(run.error)) if run.error else None,
+                "proxy": mask_text(run.proxy) if run.proxy else None,
+            },
+        ).fetchone()
+        return int(row["id"]) if row else 0
+
+    def record_run(
+        self,
+        *,
+        site: str,
+        node_id: int | None = None,
+        location: str | None = None,
+        search_term: str | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        found: int = 0,
+        new: int = 0,
+        outcome: Outcome = "ok",
+        error: str | None = None,
+        proxy: str | None = None,
+    ) -> int:
+        """A ``scrape_runs`` row on its own (a search that failed before it had any batch)."""
+        run = RunInfo(site, node_id, location, search_term, started_at, outcome, error, proxy)
+        try:
+            with self.db.connection() as conn:
+                return self._insert_run(conn, run, found=found, new=new, finished_at=finished_at)
+        except psycopg.OperationalError as exc:
+            raise _unavailable(self.db, exc) from exc

@@ -1,0 +1,71 @@
+-- Queries of engine/fleet/nodes.py: deploy, list, control and delete nodes. ensure_host and
+-- host_id_by_name are also used by the supervisor (engine/supervisor/loop.py).
+
+-- name: insert_node
+INSERT INTO nodes (name, spec, desired, locations_total, host_id, pinned)
+VALUES (%(name)s, %(spec)s, %(desired)s, %(locations_total)s, %(host_id)s::bigint,
+        %(host_id)s::bigint IS NOT NULL)
+RETURNING id;
+
+-- name: list_nodes
+SELECT * FROM nodes_listed ORDER BY id;
+
+-- name: get_node_by_id
+SELECT * FROM nodes_listed WHERE id = %(id)s;
+
+-- name: get_node_by_name
+SELECT id FROM nodes WHERE name = %(name)s;
+
+-- name: lock_node_status
+SELECT status::text AS status FROM nodes WHERE id = %(id)s FOR UPDATE;
+
+-- name: request_start
+UPDATE nodes SET desired = 'running', stop_requested = false, kill_requested = false,
+       fast_crashes = CASE WHEN status = 'fatal' THEN 0 ELSE fast_crashes END,
+       next_start_at = NULL, updated_at = now()
+WHERE id = %(id)s
+RETURNING status::text AS status;
+
+-- name: request_stop
+UPDATE nodes SET desired = 'stopped', stop_requested = true, updated_at = now()
+WHERE id = %(id)s
+RETURNING status::text AS status;
+
+-- name: request_kill
+UPDATE nodes SET desired = 'stopped', stop_requested = true, kill_requested = true,
+       updated_at = now()
+WHERE id = %(id)s
+RETURNING status::text AS status;
+
+-- name: request_restart
+-- stop_requested with desired=running: the worker exits, then the supervisor starts it again.
+UPDATE nodes SET desired = 'running', stop_requested = (status IN ('starting', 'running')),
+       kill_requested = false, fast_crashes = 0, next_start_at = NULL, updated_at = now()
+WHERE id = %(id)s
+RETURNING status::text AS status;
+
+-- name: delete_node
+DELETE FROM nodes WHERE id = %(id)s AND status NOT IN ('starting', 'running', 'stopping')
+RETURNING id;
+
+-- name: force_delete_node
+DELETE FROM nodes WHERE id = %(id)s RETURNING id;
+
+-- name: jobs_per_hour
+SELECT node_id,
+       floor(extract(epoch FROM now() - started_at) / 3600)::int AS hours_ago,
+       sum(new)::bigint AS new_jobs
+FROM scrape_runs
+WHERE node_id = ANY(%(node_ids)s) AND started_at > now() - make_interval(hours => %(hours)s)
+GROUP BY 1, 2;
+
+-- name: ensure_host
+INSERT INTO hosts (hostname) VALUES (%(hostname)s) ON CONFLICT (hostname) DO NOTHING;
+
+-- name: host_id_by_name
+SELECT id FROM hosts WHERE hostname = %(hostname)s;
+
+-- name: update_node_spec
+UPDATE nodes SET spec = %(spec)s, locations_total = %(locations_total)s, updated_at = now()
+WHERE id = %(id)s
+RETURNING id;
