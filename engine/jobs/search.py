@@ -39,7 +39,7 @@ def query_params(query: JobQuery) -> dict[str, Any]:
     country = _clean_input(query.country)
     if country is not None:
         # Lazy: importing the gazetteer (pycountry) is slow; only a country filter needs it.
-        from engine.geo.places import resolve_country
+        from engine.geo import resolve_country
 
         code = resolve_country(country)
         if code is None:
