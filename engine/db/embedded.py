@@ -333,7 +333,13 @@ def _wait_running(bindir: Path, data: Path, as_user: tuple[int, int] | None) -> 
     while True:
         info = _read_postmaster(data)
         if info is None or not info.alive():
-            _start(bindir, data, as_user)  # pg_ctl removes a stale postmaster.pid itself
+            try:
+                _start(bindir, data, as_user)  # pg_ctl removes a stale postmaster.pid itself
+            except DatabaseUnavailable:
+                # A server started outside the lock may have written postmaster.pid just now.
+                info = _read_postmaster(data)
+                if info is None or not info.alive():
+                    raise
             info = _read_postmaster(data)
         if info is not None and info.status == "ready" and info.alive():
             return info
