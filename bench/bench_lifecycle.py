@@ -29,7 +29,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.db.embedded import embedded_url, stop_embedded
+from engine.db.embedded import embedded_url, remove_embedded
 from engine.db.handle import Database
 from engine.fleet import nodes
 from engine.fleet.spec import parse_spec
@@ -49,7 +49,7 @@ def wait(predicate: Any, timeout: float = 120.0, step: float = 0.005) -> Any:
 
 
 def private_server(root: Path, max_connections: int) -> str:
-    # A new embedded cluster gets its max_connections raised right after initdb.
+    # A new embedded cluster gets its max_connections at initdb.
     return embedded_url(root / "pg", max_connections=max_connections)
 
 
@@ -196,7 +196,7 @@ def main() -> None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         if not external:
-            stop_embedded(root / "pg")
+            remove_embedded(root / "pg")
         shutil.rmtree(root, ignore_errors=True)
 
     print(f"{'measure':<34}{'jobfleet':>12}  {'target':>10}  write-up")

@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from engine.db.embedded import embedded_url, stop_embedded
+from engine.db.embedded import embedded_url, remove_embedded
 from engine.db.handle import Database
 from engine.settings import Settings
 from tui.app import JobfleetApp
@@ -67,7 +67,7 @@ def scratch_database() -> Any:
             )
         if root is not None:
             with suppress(Exception):
-                stop_embedded(root / "pg")
+                remove_embedded(root / "pg")
             shutil.rmtree(root, ignore_errors=True)
 
 

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from engine.db.embedded import embedded_url, stop_embedded
+from engine.db.embedded import embedded_url, remove_embedded
 from engine.db.handle import Database
 from engine.settings import Settings
 
@@ -48,7 +48,7 @@ def pg_admin_url() -> Iterator[str]:
         yield _with_dbname(url, "postgres")
     finally:
         with contextlib.suppress(Exception):
-            stop_embedded(pgdata)
+            remove_embedded(pgdata)  # as root the cluster lives under /var/lib/jobfleet
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from engine.db.embedded import remove_embedded
 from engine.db.handle import Database
 from engine.db.migrations import migrations
 from engine.settings import Settings
@@ -132,6 +133,7 @@ def test_embedded_server_starts_and_is_reused_by_a_second_process(tmp_path: Path
         assert mode == 0o700
     finally:
         jobfleet(env, "db", "stop")
+        remove_embedded(home / "pg")  # as root the cluster lives under /var/lib/jobfleet
 
 
 def test_engine_never_imports_textual() -> None:
