@@ -62,11 +62,25 @@ def apply_ids(urls: Iterable[str | None], description: str | None = None) -> fro
     return frozenset(found)
 
 
+# The host each pattern needs: a substring test skips the regex for nearly every description.
+_NEEDLES = {
+    "greenhouse": ("greenhouse.io", "gh_jid="),
+    "lever": ("lever.co/",),
+    "ashby": ("ashbyhq.com",),
+    "workday": ("myworkdayjobs.com",),
+    "smartrecruiters": ("smartrecruiters.com",),
+    "workable": ("workable.com",),
+    "personio": (".personio.",),
+    "icims": ("icims.com",),
+    "recruitee": ("recruitee.com",),
+}
+
+
 def _ids_in(text: str) -> set[str]:
-    if ".io/" not in text and ".co" not in text and ".de/" not in text and "gh_jid" not in text:
-        return set()  # nearly every description: skip the regexes
     found: set[str] = set()
     for ats, pattern in _PATTERNS:
+        if not any(needle in text for needle in _NEEDLES[ats]):
+            continue
         for match in pattern.finditer(text):
             found.add(":".join((ats, *(group.lower() for group in match.groups()))))
     return found

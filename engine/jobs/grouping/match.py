@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 NEAR_DUPLICATE = 0.6
-AGENCY_COPY = 0.85
+AGENCY_COPY = 0.75
 WINDOW = timedelta(days=60)
 # Ranges this far apart still count as overlapping: boards round, and some add a few percent.
 _PAY_SLACK = 0.05

@@ -229,7 +229,33 @@ LEVEL_WORDS = _words(
 
 def _only_place_words(segment: str, place_words: frozenset[str]) -> bool:
     words = _WORD.findall(segment)
-    return bool(words) and all(w in _PLACE_WORDS or w in place_words for w in words)
+    return bool(words) and all(
+        w in _PLACE_WORDS or w in place_words or (w.isdigit() and len(w) >= 4) for w in words
+    )
+
+
+def _cut_place_tail(text: str, place_words: frozenset[str]) -> str:
+    """Without " - Berlin, Germany", " | Chicago, IL 60601", " - Remote", ", Full-time".
+
+    From the first separated segment that names the posting's own city (or "remote") on,
+    everything goes ("London, England": the region's name need not be known); after that, any
+    trailing segments made only of place or employment-type words.
+    """
+    cuts = [m.start() for m in _TAIL_SEPARATORS.finditer(text)]
+    bounds = [*cuts, len(text)]
+    for i, cut in enumerate(cuts):
+        segment = _TAIL_SEPARATORS.sub("", text[cut : bounds[i + 1]], count=1)
+        words = set(_WORD.findall(segment))
+        names_place = bool(words & place_words) or "remote" in words
+        if names_place and _only_place_words(segment, place_words):
+            text, cuts = text[:cut], cuts[:i]
+            break
+    while cuts:
+        segment = text[cuts[-1] :]
+        if not _only_place_words(segment, place_words):
+            break
+        text = text[: cuts.pop()]
+    return text
 
 
 @functools.lru_cache(maxsize=65536)
@@ -249,13 +275,7 @@ def normalize_title(title: str | None, city: str | None = None, region: str | No
     text = _PARENTHETICAL.sub(
         lambda m: " " if _only_place_words(m[1], place_words) else f" {m[1]} ", text
     )
-    while True:  # trailing " - Berlin, Germany", " | Remote", ", Full-time"
-        parts = _TAIL_SEPARATORS.split(text.strip())
-        if len(parts) < 2 or not _only_place_words(parts[-1], place_words):
-            break
-        text = text.strip()
-        cut = max(m.start() for m in _TAIL_SEPARATORS.finditer(text))
-        text = text[:cut]
+    text = _cut_place_tail(text.strip(), place_words)
     words: list[str] = []
     for word in _WORD.findall(text):
         words.extend(_ABBREVIATIONS.get(word, word).split())
@@ -289,14 +309,23 @@ _TAG = re.compile(r"<[^>]*>")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 # Text the boards add around the employer's words (LinkedIn's "Show more", Indeed's
-# accommodation note, jobspy's markdown escapes); stripping them keeps the exact body hash equal.
-_BOARD_BOILERPLATE = re.compile(
-    r"show more|show less|see more|apply now|easy apply|report this job|save job"
-    r"|if you require alternative methods of application or screening[^.]*\."
-    r"|you must create an indeed account[^.]*\."
-    r"|beware of fraud[^.]*\."
-    r"|referrals increase your chances of interviewing[^.]*\.",
-    re.IGNORECASE,
+# accommodation note); stripping them keeps the exact body hash equal. Each pattern runs only when
+# its first words occur: scanning 3 KB with the alternation costs ~0.3 ms, a substring test ~1 µs.
+_BOARD_BOILERPLATE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (needle, re.compile(pattern, re.IGNORECASE))
+    for needle, pattern in (
+        ("show more", r"show more"),
+        ("show less", r"show less"),
+        ("see more", r"see more"),
+        ("apply now", r"apply now"),
+        ("easy apply", r"easy apply"),
+        ("report this job", r"report this job"),
+        ("save job", r"save job"),
+        ("alternative methods", r"if you require alternative methods of application[^.]*\."),
+        ("indeed account", r"you must create an indeed account[^.]*\."),
+        ("beware of fraud", r"beware of fraud[^.]*\."),
+        ("referrals increase", r"referrals increase your chances of interviewing[^.]*\."),
+    )
 )
 
 
@@ -316,7 +345,10 @@ def normalize_body(description: str | None) -> str:
         text = _MARKDOWN_LINK.sub(r"\1", text)
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
-    text = _BOARD_BOILERPLATE.sub(" ", text)
+    lowered = text.lower()
+    for needle, pattern in _BOARD_BOILERPLATE:
+        if needle in lowered:
+            text = pattern.sub(" ", text)
     return " ".join(_WORD.findall(fold(text)))
 
 
