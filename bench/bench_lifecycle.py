@@ -62,7 +62,7 @@ def spec(sim: Any, name: str, *, idle: bool) -> Any:
             "locations": ["Austin", "Boston"],
             "sites": ["linkedin"],
             "results_wanted": 3,
-            # Idle nodes wait (a first-search jitter up to delay_min) instead of all searching.
+            # Idle nodes wait (a first-scrape jitter up to delay_min) instead of all scraping.
             "delay_min": 3600 if idle else 1,
             "delay_max": 3600 if idle else 2,
             "cycle_minutes": 0,
@@ -154,7 +154,7 @@ def main() -> None:
             respawn=statistics.median(respawn_s),
         )
 
-        # 2. N nodes supervised at once, workers waiting between searches.
+        # 2. N nodes supervised at once, workers waiting between scrapes.
         t0 = time.monotonic()
         ids = [nodes.deploy(db, spec(sim, f"idle-{i}", idle=True)) for i in range(args.nodes)]
         wait(

@@ -99,7 +99,7 @@ def seed(db: Database, count: int) -> None:
                     rng.randint(0, 500),
                     rng.randint(40, 200) * 2**20 if alive else None,
                     rng.randint(0, 3),
-                    "search child timed out" if status in ("backoff", "fatal") else None,
+                    "scrape child timed out" if status in ("backoff", "fatal") else None,
                 ),
             )
 

@@ -40,10 +40,11 @@ class Settings(BaseSettings):
     dead_man_after: float = 300.0
     # Seconds between SIGTERM and SIGKILL when stopping a worker.
     stop_grace: float = 5.0
-    # Hard timeout of one search child, in seconds.
+    # Hard timeout of one scrape child, in seconds (JOBFLEET_SEARCH_TIMEOUT: the name predates
+    # "scrape" and is kept for existing configurations).
     search_timeout: float = 180.0
 
-    # Do not spawn workers or start searches while available RAM is below this many MiB.
+    # Do not spawn workers or start scrapes while available RAM is below this many MiB.
     min_available_mb: int = 300
     # Seconds a worker waits before re-checking memory when the gate is closed.
     memory_wait: float = 10.0

@@ -33,7 +33,7 @@ from pydantic import (
 from engine.errors import UserError
 from engine.redact import mask_url
 
-# The sites the simulated boards and our search child are known to handle. jobspy knows more;
+# The sites the simulated boards and our scrape child are known to handle. jobspy knows more;
 # they are offered too (the list comes from jobspy), these two are just the default.
 DEFAULT_SITES = ("linkedin", "indeed")
 MAX_LOCATIONS = 200

@@ -31,6 +31,7 @@ from typing import Any
 
 import psycopg
 
+from engine.db.connections import ConnectionSource
 from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
@@ -65,7 +66,7 @@ class SaveResult:
 
 def dedupe(records: Iterable[JobRecord]) -> list[JobRecord]:
     """One record per canonical URL, the first one seen winning (one INSERT cannot touch a key
-    twice, and a search often returns the same posting on two pages)."""
+    twice, and a scrape often returns the same posting on two pages)."""
     seen: dict[str, JobRecord] = {}
     for record in records:
         if record.job_url and record.job_url not in seen:
@@ -82,8 +83,13 @@ def _unavailable(db: Database, exc: BaseException) -> DatabaseUnavailable:
 class Store:
     """Writes batches of clean records into ``jobs`` through the spool."""
 
-    def __init__(self, db: Database, spool_dir: Path) -> None:
+    def __init__(
+        self, db: Database, spool_dir: Path, *, connections: ConnectionSource | None = None
+    ) -> None:
+        """``connections``: where the writes go when not through ``db``'s pool (a worker has
+        one shared connection and no pool); ``db`` still names the database in messages."""
         self.db = db
+        self.connections: ConnectionSource = db if connections is None else connections
         self.spool_dir = Path(spool_dir)
 
     @property
@@ -136,7 +142,7 @@ class Store:
         outage: DatabaseUnavailable | None = None
         if batch:
             try:
-                with self.db.connection() as conn:
+                with self.connections.connection() as conn:
                     known = self._known_ids(conn, [r.job_url for r in batch])
             except psycopg.OperationalError as exc:
                 outage = _unavailable(self.db, exc)
@@ -182,7 +188,7 @@ class Store:
                 self._settle(spool, node_id=node_id)
                 settled += 1
         if settled:
-            with contextlib.suppress(psycopg.Error), self.db.connection() as conn:
+            with contextlib.suppress(psycopg.Error), self.connections.connection() as conn:
                 conn.execute(q("batch_prune_ingested"))
         return settled
 
@@ -214,7 +220,7 @@ class Store:
         missing from ``jobs`` a moment ago (a replayed file may be hours old, or was spooled
         during an outage without a lookup), so they most likely all go in as they are."""
         found = spool.found
-        with self.db.connection() as conn:
+        with self.connections.connection() as conn:
             first_time = conn.execute(
                 q("batch_mark_ingested"), {"batch_id": spool.batch_id}
             ).fetchone()
@@ -316,10 +322,10 @@ class Store:
         error: str | None = None,
         proxy: str | None = None,
     ) -> int:
-        """A ``scrape_runs`` row on its own (a search that failed before it had any batch)."""
+        """A ``scrape_runs`` row on its own (a scrape that failed before it had any batch)."""
         run = RunInfo(site, node_id, location, search_term, started_at, outcome, error, proxy)
         try:
-            with self.db.connection() as conn:
+            with self.connections.connection() as conn:
                 return self._insert_run(conn, run, found=found, new=new, finished_at=finished_at)
         except psycopg.OperationalError as exc:
             raise _unavailable(self.db, exc) from exc

@@ -30,7 +30,7 @@ Outcome = Literal["ok", "blocked", "timeout", "error"]
 
 @dataclass(frozen=True)
 class RunInfo:
-    """What a ``scrape_runs`` row says about the search a batch came from."""
+    """What a ``scrape_runs`` row says about the scrape a batch came from."""
 
     site: str
     node_id: int | None = None

@@ -4,7 +4,7 @@ A process is identified by its pid *and* its create time (psutil): pids are reus
 ``psutil.pid_exists`` says yes for whatever process owns the number now. Nothing here signals a
 pid whose create time differs from the recorded one. Workers are started with
 ``start_new_session=True``, so a worker's process group id is its pid and ``os.killpg`` reaches
-everything it started in that group; search children run in sessions of their own, so the
+everything it started in that group; scrape children run in sessions of their own, so the
 worker's descendants are signalled too while the worker is still there to find them.
 """
 

@@ -10,7 +10,7 @@ import psutil
 
 
 def kill_descendant_groups(sig: int = signal.SIGKILL) -> int:
-    """Signal the process groups of this process's descendants (a worker stopping mid-search)."""
+    """Signal the process groups of this process's descendants (a worker stopping mid-scrape)."""
     me = os.getpgid(0)
     groups = set()
     with contextlib.suppress(psutil.Error):

@@ -1,6 +1,6 @@
-"""One search in a disposable child process, killed outright when it overruns.
+"""One scrape in a disposable child process, killed outright when it overruns.
 
-``run_search`` starts ``python -m engine.worker.scrape_child`` in a session (and process group) of
+``run_scrape`` starts ``python -m engine.worker.scrape_child`` in a session (and process group) of
 its own, hands it the request on stdin (proxy URLs carry passwords: never on the command line, where
 ``ps`` shows them), and waits at most ``timeout`` seconds. At the deadline the whole group gets
 SIGKILL: jobspy's scrapers can hang past their own timeouts, and neither ``future.cancel()`` nor
@@ -52,7 +52,7 @@ _BLOCKED = re.compile(r"status code (?:403|429|999)\b|\bblocked\b", re.IGNORECAS
 
 
 @dataclass(frozen=True)
-class SearchRequest:
+class ScrapeRequest:
     sites: list[str]
     search_term: str
     location: str | None
@@ -85,7 +85,7 @@ class SiteOutcome:
 
 
 @dataclass
-class SearchResult:
+class ScrapeResult:
     records: list[JobRecord]
     outcomes: list[SiteOutcome]
     started_at: datetime
@@ -112,12 +112,12 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def run_search(req: SearchRequest) -> SearchResult:
-    """Run one search in a fresh child process; never raises for a board's failure."""
+def run_scrape(req: ScrapeRequest) -> ScrapeResult:
+    """Run one scrape in a fresh child process; never raises for a board's failure."""
     if not req.sites:
-        raise ValueError("a search needs at least one site")
+        raise ValueError("a scrape needs at least one site")
     started_at = datetime.now(UTC)
-    workdir = Path(tempfile.mkdtemp(prefix="jobfleet-search-"))  # mode 0700
+    workdir = Path(tempfile.mkdtemp(prefix="jobfleet-scrape-"))  # mode 0700
     out_path = workdir / "result.jsonl"
     err_path = workdir / "stderr.txt"
     payload = json.dumps({**asdict(req), "out": str(out_path)}).encode()
@@ -148,7 +148,7 @@ def run_search(req: SearchRequest) -> SearchResult:
             timed_out = True
             _kill_group(proc.pid)
             returncode = proc.wait()
-        # Whatever the child started lives in its group: nothing may outlive the search.
+        # Whatever the child started lives in its group: nothing may outlive the scrape.
         _kill_group(proc.pid)
         finished = _read_results(out_path)
         stderr_tail = _tail(err_path)
@@ -169,7 +169,7 @@ def _child_env() -> dict[str, str]:
     env.pop("JOBFLEET_DATABASE_URL", None)
     env["PYTHONUNBUFFERED"] = "1"
     # The child exits when this process dies (engine.worker.scrape_child watches its parent).
-    env["JOBFLEET_SEARCH_PARENT"] = str(os.getpid())
+    env["JOBFLEET_SCRAPE_PARENT"] = str(os.getpid())
     return env
 
 
@@ -204,13 +204,13 @@ def _last_line(text: str) -> str:
 
 
 def _assemble(
-    req: SearchRequest,
+    req: ScrapeRequest,
     started_at: datetime,
     finished: dict[str, dict[str, Any]],
     timed_out: bool,
     returncode: int | None,
     stderr_tail: str,
-) -> SearchResult:
+) -> ScrapeResult:
     from engine.jobs.record import record_from_dict
 
     secrets = req.secrets()
@@ -231,6 +231,6 @@ def _assemble(
                 SiteOutcome(site, "timeout", 0, f"no answer within {req.timeout:g} s; killed")
             )
         else:
-            reason = crash or f"the search process exited with code {returncode}"
+            reason = crash or f"the scrape process exited with code {returncode}"
             outcomes.append(SiteOutcome(site, "error", 0, mask_text(reason, secrets)))
-    return SearchResult(records, outcomes, started_at, datetime.now(UTC))
+    return ScrapeResult(records, outcomes, started_at, datetime.now(UTC))

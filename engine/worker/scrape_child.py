@@ -1,8 +1,8 @@
 """The child side of ``engine.worker.scrape``: ``python -m engine.worker.scrape_child`` runs one
-search.
+scrape.
 
 It reads the request (JSON) from stdin, scrapes each site in its own thread with
-``jobspy.scrape_jobs``, cleans every row with ``engine.normalize.clean_record``, and appends one
+``jobspy.scrape_jobs``, cleans every row with ``engine.jobs.record.clean_record``, and appends one
 JSON line per finished site to the result file named in the request: ``{"site", "outcome",
 "error", "records"}``. Lines are written whole and flushed, so a parent that kills this process at
 its deadline still reads every site that finished. The process exits when every site is done.
@@ -11,9 +11,9 @@ It runs in a session of its own (so the parent can kill its whole group at the d
 also means nothing kills it when the parent dies unasked (``kill -9`` of a worker): a watchdog
 thread notices the parent is gone and exits at once instead of scraping on until jobspy's own
 timeouts. PR_SET_PDEATHSIG would fire when the parent's *thread* that forked exits, and the worker
-forks from a short-lived search thread, so the parent pid is polled instead.
+forks from a short-lived scrape thread, so the parent pid is polled instead.
 
-Start-up and exit are kept cheap because every search pays them: the location indexes come from
+Start-up and exit are kept cheap because every scrape pays them: the location indexes come from
 a cache file (``engine.geo.cache``), jobspy is imported with the cyclic collector paused, and
 the process leaves with ``os._exit`` once its results are on disk.
 """
@@ -98,7 +98,7 @@ def _import_scrapers() -> None:
 
 
 PARENT_POLL_S = 0.5
-PARENT_ENV = "JOBFLEET_SEARCH_PARENT"
+PARENT_ENV = "JOBFLEET_SCRAPE_PARENT"
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -149,7 +149,7 @@ def main() -> int:
 
 def _exit_now(code: int) -> None:
     """Leave without the interpreter's teardown: unloading pandas, numpy and the scrapers module
-    by module costs ~0.2 s per search and frees nothing the kernel would not. Results are
+    by module costs ~0.2 s per scrape and frees nothing the kernel would not. Results are
     already written, flushed and closed by ``main``."""
     logging.shutdown()
     sys.stdout.flush()

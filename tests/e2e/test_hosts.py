@@ -71,13 +71,13 @@ def test_dead_man_switch_worker_leaves_when_its_supervisor_freezes(sim, fast_db,
     sup.start()
     pid = wait_for(lambda: running(fast_db, node_id), what="running")["pid"]
     worker = psutil.Process(pid)
-    # Searching back to back: freeze the supervisor while a search child runs.
-    children = wait_for(lambda: worker.children(recursive=True), what="a search child")
+    # Scraping back to back: freeze the supervisor while a scrape child runs.
+    children = wait_for(lambda: worker.children(recursive=True), what="a scrape child")
     os.kill(sup.pid, signal.SIGSTOP)
 
     wait_for(lambda: gone(pid), what="the worker to leave on its own")
     for child in children:
-        wait_for(lambda child=child: gone(child.pid), what="its search child to be gone too")
+        wait_for(lambda child=child: gone(child.pid), what="its scrape child to be gone too")
     row = nodes.get_node(fast_db, node_id)
     assert row["last_exit"] == 4, row  # written by the worker itself on its way out
     assert any(e["event"] == "dead_man_switch" for e in fetch_logs(fast_db, node_id=node_id))

@@ -335,7 +335,7 @@ def test_stop_arrives_after_listen_connection_is_terminated(sim, fast_env, fast_
     wait_for(lambda: nodes.get_node(fast_db, node_id)["status"] == "stopped", what="stopped")
 
 
-def test_hung_search_is_killed_and_the_worker_goes_on(sim, fast_env, fast_db, supervisor):
+def test_hung_scrape_is_killed_and_the_worker_goes_on(sim, fast_env, fast_db, supervisor):
     from engine.sim import Fault
 
     sim.set_fault("linkedin", Fault(kind="hang", count=1))
@@ -348,18 +348,18 @@ def test_hung_search_is_killed_and_the_worker_goes_on(sim, fast_env, fast_db, su
         return [
             e
             for e in fetch_logs(fast_db, node_id=node_id, limit=500)
-            if e["event"] in ("search_timeout", "search_done")
+            if e["event"] in ("scrape_timeout", "scrape_done")
         ]
 
     events = wait_for(
         lambda: (
             (ev := outcomes())
-            and any(e["event"] == "search_timeout" for e in ev)
-            and ev[-1]["event"] == "search_done"
+            and any(e["event"] == "scrape_timeout" for e in ev)
+            and ev[-1]["event"] == "scrape_done"
             and ev[-1]["fields"]["outcomes"] == {"linkedin": "ok"}
             and ev
         ),
-        what="a timeout, then a successful search",
+        what="a timeout, then a successful scrape",
     )
     assert events
     assert nodes.get_node(fast_db, node_id)["pid"] == pid  # same worker went on
@@ -389,12 +389,12 @@ def test_worker_rss_stays_flat(sim, fast_env, fast_db, supervisor):
         return sum(
             1
             for e in fetch_logs(fast_db, node_id=node_id, limit=5000)
-            if e["event"] == "search_done"
+            if e["event"] == "scrape_done"
         )
 
-    wait_for(lambda: done() >= 4, what="warm-up searches")
+    wait_for(lambda: done() >= 4, what="warm-up scrapes")
     baseline = proc.memory_info().rss
-    wait_for(lambda: done() >= searches, timeout=searches * 30, what=f"{searches} searches")
+    wait_for(lambda: done() >= searches, timeout=searches * 30, what=f"{searches} scrapes")
     after = proc.memory_info().rss
     assert nodes.get_node(fast_db, node_id)["pid"] == pid
     assert after < 60 * 1024 * 1024
@@ -412,7 +412,7 @@ def test_secrets_never_leak(sim, fast_env, fast_db, supervisor, db_url, jf_home)
         return any(e["event"] == event for e in fetch_logs(fast_db, node_id=node_id, limit=500))
 
     wait_for(lambda: seen("proxy_failed", leaky), what="dead proxy reported")
-    wait_for(lambda: seen("search_done", ok), what="a search through the good proxy")
+    wait_for(lambda: seen("scrape_done", ok), what="a scrape through the good proxy")
 
     with fast_db.connection() as conn:
         dump = json.dumps(conn.execute("SELECT * FROM node_logs").fetchall(), default=str)

@@ -49,8 +49,8 @@ def test_database_outage(sim, fast_env, fast_db, supervisor, db_url, jf_home):
         spooled = list((jf_home / "spool").rglob("*.jsonl"))
         proxy.restore()
 
-        assert spooled, "searches during the outage should have been spooled"
-        # Resumes: the same workers beat again and new searches are stored.
+        assert spooled, "scrapes during the outage should have been spooled"
+        # Resumes: the same workers beat again and new scrapes are stored.
         for node_id in ids:
             wait_for(
                 lambda n=node_id: (

@@ -188,12 +188,12 @@ def test_log_follow_shows_history_then_new_events_literally(settings: Any, db: A
             await wait_for(pilot, lambda: any("deployed" in ln for ln in view.lines), "history")
 
             with db.connection() as conn:
-                log_event_now(conn, "error", "search_failed", HOSTILE, node_id=node_id, site="x")
+                log_event_now(conn, "error", "scrape_failed", HOSTILE, node_id=node_id, site="x")
                 log_event_now(conn, "info", "not_mine", "other node", node_id=other)
                 log_event_now(conn, "warning", "slow", "second line\nthird", node_id=node_id)
             await wait_for(pilot, lambda: any("slow" in ln for ln in view.lines), "followed")
             lines = list(view.lines)
-            hostile = next(ln for ln in lines if "search_failed" in ln)
+            hostile = next(ln for ln in lines if "scrape_failed" in ln)
             # Markup stays literal; the escape character is gone, so no terminal sequence is left.
             assert "[bold red]pwn[/]" in hostile and "[link=http://x]click[/link]" in hostile
             assert "\x1b" not in hostile and "ERROR" in hostile and "site=x" in hostile
@@ -205,7 +205,7 @@ def test_log_follow_shows_history_then_new_events_literally(settings: Any, db: A
             await wait_for(pilot, lambda: len(view.lines) == 2, "level filter")
             screen.query_one("#log-text", Input).value = "pwn"
             await wait_for(pilot, lambda: len(view.lines) == 1, "text filter")
-            assert "search_failed" in view.lines[0]
+            assert "scrape_failed" in view.lines[0]
 
             await pilot.press("escape", "escape")
             await wait_for(pilot, lambda: app.screen is app.dashboard, "back to dashboard")

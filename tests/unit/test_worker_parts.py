@@ -1,6 +1,6 @@
 import pytest
 
-from engine.worker.loop import Cooldowns
+from engine.worker.cooldowns import Cooldowns
 from engine.worker.proxies import (
     ProxyConfigError,
     check_proxy,

@@ -1,4 +1,4 @@
-"""A search child never outlives its parent, even one killed with SIGKILL.
+"""A scrape child never outlives its parent, even one killed with SIGKILL.
 
 The child runs in a session of its own (the parent kills its group at the deadline), so nothing
 would reach it when its parent dies unasked. Here the child is kept busy forever (its stdin stays
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A stand-in for a worker: it starts the child exactly as engine.search.run_search does (own
+# A stand-in for a worker: it starts the child exactly as engine.worker.scrape.run_scrape does (own
 # session, the environment of _child_env), hands it a stdin the test keeps open, and waits.
 PARENT = textwrap.dedent(
     """
@@ -49,7 +49,7 @@ def _gone(proc: psutil.Process) -> bool:
         return True
 
 
-def test_search_child_exits_when_its_parent_is_killed() -> None:
+def test_scrape_child_exits_when_its_parent_is_killed() -> None:
     read_end, write_end = os.pipe()
     parent = subprocess.Popen(
         [sys.executable, "-c", PARENT, str(read_end)],
@@ -74,7 +74,7 @@ def test_search_child_exits_when_its_parent_is_killed() -> None:
 
         parent.kill()
         parent.wait(10)
-        wait_for(lambda: _gone(child), timeout=60, what="the orphaned search child to exit")
+        wait_for(lambda: _gone(child), timeout=60, what="the orphaned scrape child to exit")
     finally:
         os.close(write_end)
         with contextlib.suppress(ProcessLookupError, PermissionError):

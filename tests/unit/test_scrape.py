@@ -1,4 +1,4 @@
-"""The search child's process handling, with stand-in children (no jobspy, no network)."""
+"""The scrape child's process handling, with stand-in children (no jobspy, no network)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-import engine.worker.scrape as search
-from engine.worker.scrape import SearchRequest, classify, run_search
+import engine.worker.scrape as scrape
+from engine.worker.scrape import ScrapeRequest, classify, run_scrape
 
 
-def request(**overrides: object) -> SearchRequest:
+def request(**overrides: object) -> ScrapeRequest:
     fields: dict[str, object] = {
         "sites": ["linkedin", "indeed"],
         "search_term": "rust",
@@ -27,14 +27,14 @@ def request(**overrides: object) -> SearchRequest:
         "timeout": 3.0,
     }
     fields.update(overrides)
-    return SearchRequest(**fields)  # type: ignore[arg-type]
+    return ScrapeRequest(**fields)  # type: ignore[arg-type]
 
 
 def fake_child(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
     """Replace the child's command with a small script that gets the same stdin."""
     code = "import json, os, subprocess, sys, time\nreq = json.loads(sys.stdin.read())\n"
     code += textwrap.dedent(script)
-    monkeypatch.setattr(search, "_child_command", lambda: [sys.executable, "-c", code])
+    monkeypatch.setattr(scrape, "_child_command", lambda: [sys.executable, "-c", code])
 
 
 RECORD = {
@@ -63,10 +63,12 @@ def test_classify(error: str | None, expected: str) -> None:
     assert classify(error) == expected
 
 
-def test_importing_search_does_not_import_pandas_or_jobspy() -> None:
+def test_the_long_lived_worker_imports_no_pandas_jobspy_or_supervisor() -> None:
+    # Everything the worker process loads, including what its scrape loop imports on first use.
     code = (
-        "import sys, engine.worker.scrape\n"
+        "import sys, engine.worker.__main__, engine.worker.loop, engine.jobs.ingest\n"
         "heavy = sorted(m for m in ('pandas', 'jobspy', 'numpy') if m in sys.modules)\n"
+        "heavy += sorted(m for m in sys.modules if m.startswith('engine.supervisor'))\n"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -89,7 +91,7 @@ def test_request_travels_on_stdin_and_results_come_back(
                 "records": []}}) + "\\n")
         """,
     )
-    result = run_search(request())
+    result = run_scrape(request())
     assert [r.job_url for r in result.records] == [RECORD["job_url"]]
     linkedin, indeed = result.outcomes
     assert (linkedin.site, linkedin.outcome, linkedin.found) == ("linkedin", "ok", 1)
@@ -116,7 +118,7 @@ def test_hung_child_and_its_children_are_killed_at_the_timeout(
         time.sleep(600)
         """,
     )
-    result = run_search(request(timeout=2.0))
+    result = run_scrape(request(timeout=8.0)  # long enough for a loaded machine to start the child)
     assert [(o.site, o.outcome) for o in result.outcomes] == [
         ("linkedin", "ok"),
         ("indeed", "timeout"),
@@ -136,7 +138,7 @@ def test_crashed_child_reports_its_last_words_masked(monkeypatch: pytest.MonkeyP
         sys.exit(3)
         """,
     )
-    result = run_search(request())
+    result = run_scrape(request())
     assert {o.outcome for o in result.outcomes} == {"error"}
     message = result.outcomes[0].error or ""
     assert "RuntimeError" in message and "hunter2" not in message
@@ -149,6 +151,6 @@ def test_secrets_of_the_request() -> None:
 
 def test_child_environment_has_no_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JOBFLEET_DATABASE_URL", "postgresql://u:secret@h/db")
-    assert "JOBFLEET_DATABASE_URL" not in search._child_env()
+    assert "JOBFLEET_DATABASE_URL" not in scrape._child_env()
     assert os.environ["JOBFLEET_DATABASE_URL"]
-    assert json.dumps(search._child_command())
+    assert json.dumps(scrape._child_command())

