@@ -118,7 +118,8 @@ def test_hung_child_and_its_children_are_killed_at_the_timeout(
         time.sleep(600)
         """,
     )
-    result = run_scrape(request(timeout=8.0)  # long enough for a loaded machine to start the child)
+    # Long enough for a loaded machine to start the child and let it write.
+    result = run_scrape(request(timeout=8.0))
     assert [(o.site, o.outcome) for o in result.outcomes] == [
         ("linkedin", "ok"),
         ("indeed", "timeout"),
