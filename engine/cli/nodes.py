@@ -19,6 +19,10 @@ from engine.fleet.states import Desired
 from engine.fleet.states import NodeStatus as S
 from engine.text import terminal_text
 
+# The bounds of deploy's numeric options are NodeSpec's own (tests/unit/test_cli_ranges.py keeps
+# them equal); stating them here lets click answer before the spec model loads.
+MAX_LOG_LINES = 100_000
+
 LIST_KEYS = (
     "id",
     "name",
@@ -99,13 +103,23 @@ def _read_spec_file(path: Path) -> dict[str, Any]:
 @click.option(
     "--proxy", "proxies", multiple=True, help="Proxy URL (repeatable); passwords as ${ENV_VAR}."
 )
-@click.option("--results", "results_wanted", type=int)
-@click.option("--hours-old", type=int)
+@click.option(
+    "--results", "results_wanted", type=click.IntRange(1, 1000), help="Results per search."
+)
+@click.option("--hours-old", type=click.IntRange(1, 24 * 365), help="Max age of postings, hours.")
 @click.option("--delay", help="Random delay between searches, MIN-MAX seconds.")
-@click.option("--cycle-minutes", type=float, help="Minimum duration of one cycle.")
-@click.option("--max-cycles", type=int, help="Cycles before the worker is recycled.")
+@click.option(
+    "--cycle-minutes",
+    type=click.FloatRange(0, 7 * 24 * 60),
+    help="Minimum duration of one cycle.",
+)
+@click.option(
+    "--max-cycles",
+    type=click.IntRange(1, 1_000_000),
+    help="Cycles before the worker is recycled.",
+)
 @click.option("--ca-cert", help="CA certificate for a TLS-intercepting proxy.")
-@click.option("--memory-limit-mb", type=int)
+@click.option("--memory-limit-mb", type=click.IntRange(64, 65536), help="Memory limit, MiB.")
 @click.option("--no-start", is_flag=True, help="Deploy without starting.")
 @click.option(
     "--host",
@@ -293,7 +307,14 @@ def rm_cmd(state: CliState, node: str, yes: bool) -> None:
     type=click.Choice(["debug", "info", "warning", "error"]),
     help="Only this level and above.",
 )
-@click.option("-n", "lines", type=int, default=50, show_default=True, help="How many to show.")
+@click.option(
+    "-n",
+    "lines",
+    type=click.IntRange(0, MAX_LOG_LINES),
+    default=50,
+    show_default=True,
+    help="How many to show.",
+)
 @pass_state
 def logs_cmd(
     state: CliState, node: str | None, all_nodes: bool, follow: bool, level: str | None, lines: int
