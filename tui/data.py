@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from engine.db.handle import Database
 from engine.db.queries import q
+from engine.fleet.hosts import list_hosts
 
 T = TypeVar("T")
 
@@ -40,6 +41,8 @@ class FleetSnapshot:
     sparks: dict[int, list[int]]
     # When the numbers were true, by the database clock (ages are computed against it).
     now: datetime | None
+    # (host name, supervisor pid) of every host whose supervisor is alive (engine.fleet.hosts).
+    supervisors: tuple[tuple[str, int | None], ...] = ()
 
 
 @dataclass
@@ -74,6 +77,8 @@ class FleetData:
     # Sparklines change slowly (hourly buckets): refreshing them on every 1 s poll would be
     # the dashboard's heaviest query for no visible gain.
     SPARK_EVERY_S = 30.0
+    # Which supervisors are alive is read from pg_locks: every few polls is soon enough.
+    SUPERVISORS_EVERY_S = 5.0
 
     def __init__(self, db: Database, *, now: Callable[[], datetime] | None = None) -> None:
         self.db = db
@@ -81,6 +86,8 @@ class FleetData:
         self._fixed_now = now
         self._sparks: dict[int, list[int]] = {}
         self._sparks_at = 0.0
+        self._supervisors: tuple[tuple[str, int | None], ...] = ()
+        self._supervisors_at: float | None = None
 
     def _timed(self, fn: Callable[[], T]) -> T:
         with self.load.measure():
@@ -101,6 +108,23 @@ class FleetData:
 
         return self._timed(run)
 
+    def supervisors(self) -> tuple[tuple[str, int | None], ...]:
+        """(name, pid) of the hosts whose supervisor is alive, at most every few seconds."""
+        at = self._supervisors_at
+        if at is None or time.monotonic() - at > self.SUPERVISORS_EVERY_S:
+            stale_after = self.db.settings.host_stale_after
+            hosts = self._timed(lambda: list_hosts(self.db, stale_after=stale_after))
+            self._supervisors = tuple(
+                (str(h["name"]), h["supervisor_pid"]) for h in hosts if h["alive"]
+            )
+            self._supervisors_at = time.monotonic()
+        return self._supervisors
+
+    def hosts(self) -> list[dict[str, Any]]:
+        """Every host with its supervisor's liveness and node counts (the hosts screen)."""
+        stale_after = self.db.settings.host_stale_after
+        return self._timed(lambda: list_hosts(self.db, stale_after=stale_after))
+
     def poll(self, *, force_sparks: bool = False) -> FleetSnapshot:
         # engine.fleet.nodes brings the NodeSpec model: it loads in the first poll's thread,
         # not while the app starts.
@@ -120,4 +144,5 @@ class FleetData:
             totals=totals,
             sparks={i: self._sparks.get(i, []) for i in ids},
             now=now,
+            supervisors=self.supervisors(),
         )
