@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+import psycopg
+
 from engine.db.handle import Database
 from engine.db.queries import q
 from engine.fleet.hosts import list_hosts
@@ -71,6 +73,23 @@ class LoadCounter:
             return result
 
 
+class QuickFailSource:
+    """The database for the dashboard's polls: waits at most ``timeout`` seconds for a pooled
+    connection. The pool's own wait (30 s) would leave the header showing stale numbers for half
+    a minute after the server went away; a poll that cannot get a connection this long reports an
+    outage, and the app retries."""
+
+    def __init__(self, db: Database, timeout: float) -> None:
+        self.db = db
+        self.settings = db.settings
+        self.timeout = timeout
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        with self.db.pool.connection(timeout=self.timeout) as conn:
+            yield conn
+
+
 class FleetData:
     """Blocking reads for the dashboard; one instance per app."""
 
@@ -80,8 +99,11 @@ class FleetData:
     # Which supervisors are alive is read from pg_locks: every few polls is soon enough.
     SUPERVISORS_EVERY_S = 5.0
 
+    # Seconds a poll waits for a pooled connection before it counts as an outage.
+    CONNECTION_WAIT_S = 5.0
+
     def __init__(self, db: Database, *, now: Callable[[], datetime] | None = None) -> None:
-        self.db = db
+        self.db = QuickFailSource(db, self.CONNECTION_WAIT_S)
         self.load = LoadCounter()
         self._fixed_now = now
         self._sparks: dict[int, list[int]] = {}
