@@ -4,17 +4,24 @@ On start the app connects in a thread worker (the embedded Postgres may take a s
 then either embeds a supervisor, when no other process holds this host's supervisor lock, or
 attaches to the one that does and acts through the database like the CLI. The dashboard is fed by
 one poll at a time: each completed poll schedules the next (``set_timer``), so a slow database
-slows the refresh rate instead of piling up queries.
+slows the refresh rate instead of piling up queries. When the database cannot be reached, at start
+or later, the app says so once, shows the countdown to its next attempt in the header, tries again
+after 1 s, 2 s, 4 s … up to 30 s, and carries on where it was once the database answers.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import math
+import os
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import psycopg
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -24,16 +31,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.db.connections import Listener
 from engine.db.handle import Database, open_database
-from engine.errors import UserError
+from engine.errors import DatabaseUnavailable, UserError
 from engine.fleet.states import PROCESS_STATES
 from engine.protocol import NODES_CHANNEL
-from engine.redact import mask_text
 from engine.settings import Settings
 from tui.commands import FleetCommands
 from tui.data import FleetData, FleetSnapshot
 from tui.messages import ActionDone, Connected, FleetPolled, RefreshRequested, ShutdownDone
 from tui.screens.dashboard import DashboardScreen
-from tui.text import clean
+from tui.text import clean, describe_error
 from tui.widgets.fleet_header import HeaderInfo
 
 if TYPE_CHECKING:
@@ -44,13 +50,19 @@ log = logging.getLogger(__name__)
 
 NODE_ACTIONS = ("start", "stop", "kill", "restart", "delete")
 
+# Waits between attempts to reach an unreachable database: doubling from the first to the last.
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 30.0
 
-def describe_error(exc: BaseException) -> str:
-    """One line for a notification: the user's own errors as they are, others with their type."""
-    text = clean(mask_text(str(exc)), max_len=300)
-    if isinstance(exc, UserError):
-        return text
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+def retry_delay(failures: int) -> float:
+    """Seconds before the next attempt after ``failures`` failed ones in a row (1, 2, 4 … 30)."""
+    return float(min(RETRY_FIRST_S * 2 ** max(failures - 1, 0), RETRY_MAX_S))
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether a failure means "the database is not answering" (worth retrying quietly)."""
+    return isinstance(exc, DatabaseUnavailable | psycopg.OperationalError | psycopg.InterfaceError)
 
 
 class JobfleetApp(App[None]):
@@ -107,6 +119,11 @@ class JobfleetApp(App[None]):
         self._poll_running = False
         self._poll_again = False
         self._shutting_down = False
+        # The database outage in progress: failed attempts in a row, when the next one is due.
+        self.db_failures = 0
+        self._retry_at: float | None = None
+        self._retry_timer: Timer | None = None
+        self._countdown: Timer | None = None
         self.dashboard = DashboardScreen()
         self.header_info = HeaderInfo(host=settings.host_name, demo=demo)
 
@@ -160,12 +177,14 @@ class JobfleetApp(App[None]):
             holder = f"{self.holder.get('hostname') or self.settings.host_name}"
             if self.holder.get("pid"):
                 holder += f" pid {self.holder['pid']}"
+        self._database_answered()
         self.header_info = HeaderInfo(
             mode=mode,
             host=self.settings.host_name,
             database=self.db.masked_url,
             holder=holder,
             demo=self.demo,
+            own_pid=os.getpid() if self.supervisor is not None else None,
         )
         self._schedule_poll(0)
         self._watch_nodes(self.db)
@@ -209,17 +228,14 @@ class JobfleetApp(App[None]):
         snap = message.snapshot
         self.snapshot = snap
         self.polls += 1
-        info = self.header_info
-        self.header_info = HeaderInfo(
-            mode=info.mode,
-            host=info.host,
-            database=info.database,
-            holder=info.holder,
-            demo=info.demo,
+        self._database_answered()
+        self.header_info = replace(
+            self.header_info,
             nodes_by_status=snap.totals.nodes_by_status,
             jobs_today=snap.totals.jobs_today,
             jobs_total=snap.totals.jobs_total,
             jobs_total_estimated=snap.totals.jobs_total_estimated,
+            supervisors=snap.supervisors,
         )
         await self.dashboard.apply_snapshot(snap)
         if self.polls == 1 and self.freeze_gc:
@@ -260,20 +276,71 @@ class JobfleetApp(App[None]):
         log.debug("worker %s failed", worker.name, exc_info=error)
         if worker.group == "poll":
             self._poll_running = False
-            if self.header_info.mode != "offline":
+            if is_database_error(error):
+                self._database_failed("Database unreachable", error, lambda: self._schedule_poll(0))
+            else:
                 self.say(f"Refresh failed: {describe_error(error)}", severity="error")
-            self._schedule_poll(max(3.0, self.poll_interval))
+                self._schedule_poll(max(3.0, self.poll_interval))
         elif worker.group == "startup":
-            self.header_info = HeaderInfo(
-                mode="offline", host=self.settings.host_name, demo=self.demo
-            )
-            self.say(f"Cannot start: {describe_error(error)}", severity="error", timeout=10)
-            self.set_timer(5, self._connect)
+            if self.header_info.mode == "connecting":
+                self.header_info = replace(self.header_info, mode="offline")
+            self._database_failed("Cannot start", error, self._connect)
         elif worker.group == "shutdown":
             self.say(f"Shutdown failed: {describe_error(error)}", severity="error")
             self.exit()
         else:
             self.say(describe_error(error), severity="error")
+
+    # --- database outages ---
+
+    def _database_failed(self, what: str, error: BaseException, retry: Callable[[], Any]) -> None:
+        """Say so once per outage, then retry with a doubling wait, counting down in the header."""
+        if self._shutting_down:
+            return
+        self.db_failures += 1
+        if self.db_failures == 1:
+            self.say(
+                f"{what}: {describe_error(error)} (retrying until it answers)",
+                severity="error",
+                timeout=10,
+            )
+        delay = retry_delay(self.db_failures)
+        self._retry_at = time.monotonic() + delay
+
+        def attempt() -> None:
+            self._retry_timer = None
+            if not self._shutting_down:
+                self._show_countdown()
+                retry()
+
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+        self._retry_timer = self.set_timer(delay, attempt)
+        if self._countdown is None:
+            self._countdown = self.set_interval(1.0, self._show_countdown)
+        self._show_countdown()
+
+    def _show_countdown(self) -> None:
+        if self._retry_at is None:
+            return
+        left = max(0, math.ceil(self._retry_at - time.monotonic() - 0.05))
+        if self.header_info.retry_in != left:
+            self.header_info = replace(self.header_info, retry_in=left)
+
+    def _database_answered(self) -> None:
+        """The database answered again: stop counting down and say so (once)."""
+        if self.db_failures == 0:
+            return
+        self.db_failures = 0
+        self._retry_at = None
+        if self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        self.header_info = replace(self.header_info, retry_in=None)
+        self.say("The database answers again.")
 
     # --- node actions ---
 
@@ -302,7 +369,15 @@ class JobfleetApp(App[None]):
         self.say(message.text)
         self.request_refresh()
 
-    # --- help and quit ---
+    # --- help, hosts and quit ---
+
+    def action_hosts(self) -> None:
+        from tui.screens.hosts import HostsScreen
+
+        if self.data is None:
+            self.say("Not connected to the database yet.", severity="warning")
+        elif not isinstance(self.screen, HostsScreen):
+            self.push_screen(HostsScreen(self.data, self.settings.host_name))
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

@@ -22,6 +22,7 @@ class FleetCommands(Provider):
             ("Deploy a new node", dashboard.action_deploy, "Open the deploy form"),
             ("Browse jobs", dashboard.action_jobs, "Search everything scraped so far"),
             ("All logs", dashboard.action_all_logs, "Live logs of every node"),
+            ("Hosts", app.action_hosts, "Hosts and whether their supervisor is alive"),
             ("Help: list every key", app.action_help, "Keys of every screen"),
             ("Sort cards: next order", dashboard.action_cycle_sort, "Cycle the card order"),
             ("Clear card filters", dashboard.action_clear_filter, "Show every node"),
@@ -48,7 +49,7 @@ class FleetCommands(Provider):
         return commands
 
     async def discover(self) -> Hits:
-        for text, command, help_text in self._commands()[:7]:
+        for text, command, help_text in self._commands()[:8]:
             yield DiscoveryHit(Content(text), command, text=text, help=help_text)
 
     async def search(self, query: str) -> Hits:

@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+import psycopg
+
 from engine.db.handle import Database
 from engine.db.queries import q
+from engine.fleet.hosts import list_hosts
 
 T = TypeVar("T")
 
@@ -40,6 +43,8 @@ class FleetSnapshot:
     sparks: dict[int, list[int]]
     # When the numbers were true, by the database clock (ages are computed against it).
     now: datetime | None
+    # (host name, supervisor pid) of every host whose supervisor is alive (engine.fleet.hosts).
+    supervisors: tuple[tuple[str, int | None], ...] = ()
 
 
 @dataclass
@@ -68,19 +73,43 @@ class LoadCounter:
             return result
 
 
+class QuickFailSource:
+    """The database for the dashboard's polls: waits at most ``timeout`` seconds for a pooled
+    connection. The pool's own wait (30 s) would leave the header showing stale numbers for half
+    a minute after the server went away; a poll that cannot get a connection this long reports an
+    outage, and the app retries."""
+
+    def __init__(self, db: Database, timeout: float) -> None:
+        self.db = db
+        self.settings = db.settings
+        self.timeout = timeout
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        with self.db.pool.connection(timeout=self.timeout) as conn:
+            yield conn
+
+
 class FleetData:
     """Blocking reads for the dashboard; one instance per app."""
 
     # Sparklines change slowly (hourly buckets): refreshing them on every 1 s poll would be
     # the dashboard's heaviest query for no visible gain.
     SPARK_EVERY_S = 30.0
+    # Which supervisors are alive is read from pg_locks: every few polls is soon enough.
+    SUPERVISORS_EVERY_S = 5.0
+
+    # Seconds a poll waits for a pooled connection before it counts as an outage.
+    CONNECTION_WAIT_S = 5.0
 
     def __init__(self, db: Database, *, now: Callable[[], datetime] | None = None) -> None:
-        self.db = db
+        self.db = QuickFailSource(db, self.CONNECTION_WAIT_S)
         self.load = LoadCounter()
         self._fixed_now = now
         self._sparks: dict[int, list[int]] = {}
         self._sparks_at = 0.0
+        self._supervisors: tuple[tuple[str, int | None], ...] = ()
+        self._supervisors_at: float | None = None
 
     def _timed(self, fn: Callable[[], T]) -> T:
         with self.load.measure():
@@ -101,6 +130,23 @@ class FleetData:
 
         return self._timed(run)
 
+    def supervisors(self) -> tuple[tuple[str, int | None], ...]:
+        """(name, pid) of the hosts whose supervisor is alive, at most every few seconds."""
+        at = self._supervisors_at
+        if at is None or time.monotonic() - at > self.SUPERVISORS_EVERY_S:
+            stale_after = self.db.settings.host_stale_after
+            hosts = self._timed(lambda: list_hosts(self.db, stale_after=stale_after))
+            self._supervisors = tuple(
+                (str(h["name"]), h["supervisor_pid"]) for h in hosts if h["alive"]
+            )
+            self._supervisors_at = time.monotonic()
+        return self._supervisors
+
+    def hosts(self) -> list[dict[str, Any]]:
+        """Every host with its supervisor's liveness and node counts (the hosts screen)."""
+        stale_after = self.db.settings.host_stale_after
+        return self._timed(lambda: list_hosts(self.db, stale_after=stale_after))
+
     def poll(self, *, force_sparks: bool = False) -> FleetSnapshot:
         # engine.fleet.nodes brings the NodeSpec model: it loads in the first poll's thread,
         # not while the app starts.
@@ -120,4 +166,5 @@ class FleetData:
             totals=totals,
             sparks={i: self._sparks.get(i, []) for i in ids},
             now=now,
+            supervisors=self.supervisors(),
         )

@@ -136,3 +136,14 @@ class LogsArrived(Message):
 
     entries: list[LogEntry]
     history: bool = False
+
+
+# --- the hosts screen ---
+
+
+@dataclass
+class HostsRead(Message):
+    """Every host (engine.fleet.hosts.list_hosts rows), or why they could not be read."""
+
+    hosts: list[dict[str, Any]]
+    error: str = ""

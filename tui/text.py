@@ -14,6 +14,8 @@ from datetime import datetime
 from rich.style import Style
 from rich.text import Text
 
+from engine.errors import UserError
+from engine.redact import mask_text
 from engine.text import terminal_text
 
 # The one terminal-safe text function lives in the engine (the CLI needs it too).
@@ -83,3 +85,11 @@ def sparkline(values: list[int] | None, width: int) -> str:
         return _BLOCKS[0] * len(data)
     last = len(_BLOCKS) - 1
     return "".join(_BLOCKS[min(last, round(v / top * last))] for v in data)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a notification: the user's own errors as they are, others with their type."""
+    text = clean(mask_text(str(exc)), max_len=300)
+    if isinstance(exc, UserError):
+        return text
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

@@ -39,7 +39,7 @@ def _filter_options(func: F) -> F:
         click.option("--remote", is_flag=True, default=None, help="Remote postings only."),
         click.option(
             "--days",
-            type=click.IntRange(min=0),
+            type=click.IntRange(0, 36_500),
             help="Posted (or first seen) within this many days.",
         ),
     ]
@@ -126,7 +126,7 @@ def jobs_group() -> None:
 @click.argument("text", required=False)
 @_filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0), default=0, hidden=True)
+@click.option("--offset", type=click.IntRange(0, 2**63 - 1), default=0, hidden=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_state
 def search(
@@ -168,7 +168,7 @@ def search(
 
 @jobs_group.command("show")
 @common_options
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @pass_state
 def show(state: CliState, job_id: int, as_json: bool) -> None:

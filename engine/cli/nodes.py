@@ -19,6 +19,10 @@ from engine.fleet.states import Desired
 from engine.fleet.states import NodeStatus as S
 from engine.text import terminal_text
 
+# The bounds of deploy's numeric options are NodeSpec's own (tests/unit/test_cli_ranges.py keeps
+# them equal); stating them here lets click answer before the spec model loads.
+MAX_LOG_LINES = 100_000
+
 LIST_KEYS = (
     "id",
     "name",
@@ -99,13 +103,23 @@ def _read_spec_file(path: Path) -> dict[str, Any]:
 @click.option(
     "--proxy", "proxies", multiple=True, help="Proxy URL (repeatable); passwords as ${ENV_VAR}."
 )
-@click.option("--results", "results_wanted", type=int)
-@click.option("--hours-old", type=int)
+@click.option(
+    "--results", "results_wanted", type=click.IntRange(1, 1000), help="Results per search."
+)
+@click.option("--hours-old", type=click.IntRange(1, 24 * 365), help="Max age of postings, hours.")
 @click.option("--delay", help="Random delay between searches, MIN-MAX seconds.")
-@click.option("--cycle-minutes", type=float, help="Minimum duration of one cycle.")
-@click.option("--max-cycles", type=int, help="Cycles before the worker is recycled.")
+@click.option(
+    "--cycle-minutes",
+    type=click.FloatRange(0, 7 * 24 * 60),
+    help="Minimum duration of one cycle.",
+)
+@click.option(
+    "--max-cycles",
+    type=click.IntRange(1, 1_000_000),
+    help="Cycles before the worker is recycled.",
+)
 @click.option("--ca-cert", help="CA certificate for a TLS-intercepting proxy.")
-@click.option("--memory-limit-mb", type=int)
+@click.option("--memory-limit-mb", type=click.IntRange(64, 65536), help="Memory limit, MiB.")
 @click.option("--no-start", is_flag=True, help="Deploy without starting.")
 @click.option(
     "--host",
@@ -130,17 +144,31 @@ def deploy(
             continue
         data[key] = list(value) if isinstance(value, tuple) else value
     spec = parse_spec(data)
-    node_id = nodes.deploy(state.db(), spec, start=not no_start, host=host)
+    db = state.db()
+    node_id = nodes.deploy(db, spec, start=not no_start, host=host)
     stdout.print(str(node_id), markup=False, highlight=False)
+    if not no_start:
+        _warn_if_unsupervised(state, nodes.get_node(db, node_id))
 
 
 # --- list and control ---------------------------------------------------------------------------
 
 
-def _row_for_json(row: dict[str, Any]) -> dict[str, Any]:
+def _warn_if_unsupervised(state: CliState, node: dict[str, Any]) -> None:
+    """A request only writes a row: say so when no live supervisor will ever act on it."""
+    from engine.fleet.hosts import supervision
+
+    found = supervision(state.db(), stale_after=state.settings.host_stale_after)
+    sentence = found.missing_sentence(node)
+    if sentence:
+        info(f"jobfleet: warning: {sentence}")
+
+
+def _row_for_json(row: dict[str, Any], supervised: bool) -> dict[str, Any]:
     from engine.fleet.spec import load_stored_spec
 
     out = {key: row.get(key) for key in LIST_KEYS}
+    out["supervisor_alive"] = supervised
     if out["last_error"]:
         out["last_error"] = redact(str(out["last_error"]))
     try:
@@ -157,7 +185,7 @@ def _settled(status: str, desired: str) -> bool:
     return status in (S.STOPPED, S.STOPPING, S.FATAL)
 
 
-def _age(seconds: float | None) -> str:
+def age_text(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if seconds < 120:
@@ -174,10 +202,13 @@ def _age(seconds: float | None) -> str:
 def list_cmd(state: CliState, as_json: bool) -> None:
     """List the nodes with their status and live metrics."""
     from engine.fleet import nodes
+    from engine.fleet.hosts import supervision
 
-    rows = nodes.list_nodes(state.db())
+    db = state.db()
+    rows = nodes.list_nodes(db)
+    found = supervision(db, stale_after=state.settings.host_stale_after)
     if as_json:
-        print_json([_row_for_json(r) for r in rows])
+        print_json([_row_for_json(r, found.supervises(r)) for r in rows])
         return
     table = []
     for r in rows:
@@ -188,18 +219,29 @@ def list_cmd(state: CliState, as_json: bool) -> None:
                 "name": r["name"],
                 "status": f"{r['status']}{wanted}",
                 "pid": r["pid"],
-                "beat": _age(r["heartbeat_age_s"]),
+                "beat": age_text(r["heartbeat_age_s"]),
                 "cycle": r["cycle"],
                 "loc": f"{r['locations_done']}/{r['locations_total']}",
                 "found": r["jobs_found"],
                 "new": r["jobs_new"],
                 "restarts": r["restarts"],
                 "rss": f"{r['rss_bytes'] >> 20}M" if r["rss_bytes"] else "",
+                # Whether a live supervisor will act on this node (its own host's when pinned).
+                "sup": "yes" if found.supervises(r) else "NO",
             }
         )
     if not table:
         info("no nodes yet; deploy one with 'jobfleet deploy' or try 'jobfleet demo'")
         return
+    alive = found.alive_hosts
+    if alive:
+        names = ", ".join(f"{h['name']} (pid {h['supervisor_pid']})" for h in alive)
+        info(f"supervisors alive: {names}")
+    else:
+        info(
+            "jobfleet: warning: no supervisor is running on any host, so requests wait; "
+            "run 'jobfleet' or 'jobfleet --no-ui' on a host"
+        )
     print_table(table, list(table[0]))
 
 
@@ -217,6 +259,12 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
             click.confirm(f"{name} node {row['name']} (id {row['id']})?", abort=True)
         getattr(nodes, action)(db, row["id"])
         info(f"{name}: node {row['name']} (id {row['id']}) — request recorded")
+        already_down = action in ("request_stop", "request_kill") and row["status"] in (
+            S.STOPPED,
+            S.FATAL,
+        )
+        if not already_down:
+            _warn_if_unsupervised(state, row)
 
     if confirm:
         command = click.option("--yes", "-y", is_flag=True, help="Do not ask.")(command)
@@ -259,7 +307,14 @@ def rm_cmd(state: CliState, node: str, yes: bool) -> None:
     type=click.Choice(["debug", "info", "warning", "error"]),
     help="Only this level and above.",
 )
-@click.option("-n", "lines", type=int, default=50, show_default=True, help="How many to show.")
+@click.option(
+    "-n",
+    "lines",
+    type=click.IntRange(0, MAX_LOG_LINES),
+    default=50,
+    show_default=True,
+    help="How many to show.",
+)
 @pass_state
 def logs_cmd(
     state: CliState, node: str | None, all_nodes: bool, follow: bool, level: str | None, lines: int

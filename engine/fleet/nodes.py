@@ -61,6 +61,10 @@ class UnknownNode(UserError):
     pass
 
 
+# Node ids are bigint: a larger number cannot name a node (and Postgres would reject it).
+MAX_NODE_ID = 2**63 - 1
+
+
 def deploy(db: Any, spec: NodeSpec, *, start: bool = True, host: str | None = None) -> int:
     """Insert a node (desired=running unless ``start=False``); returns its id.
 
@@ -127,6 +131,8 @@ def get_node(db: Any, ref: str | int) -> dict[str, Any]:
         node_id: int | None
         if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
             node_id = int(ref)
+            if not 0 <= node_id <= MAX_NODE_ID:
+                raise UnknownNode(f"no node {str(ref)[:100]!r} (see jobfleet nodes)")
         else:
             found = conn.execute(q("get_node_by_name"), {"name": str(ref)}).fetchone()
             node_id = int(found["id"]) if found else None

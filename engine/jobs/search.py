@@ -18,6 +18,12 @@ from engine.text import pg_text
 log = logging.getLogger(__name__)
 
 
+# Bounds of the integer filters, checked here for every caller (CLI, TUI): Postgres would
+# otherwise answer an out-of-range value with NumericValueOutOfRange.
+MAX_DAYS = 36_500  # a hundred years
+MAX_BIGINT = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class JobQuery:
     """What people search for. Every filter is optional; results are newest first."""
@@ -46,12 +52,12 @@ def query_params(query: JobQuery) -> dict[str, Any]:
             raise UserError(f"unknown country {country!r}; use an ISO code such as US or DE")
         country = code
     region = _clean_input(query.region)
-    if query.days is not None and query.days < 0:
-        raise UserError("--days must be zero or more")
+    if query.days is not None and not 0 <= query.days <= MAX_DAYS:
+        raise UserError(f"--days must be between 0 and {MAX_DAYS}")
     if query.limit < 1:
         raise UserError("--limit must be at least 1")
-    if query.offset < 0:
-        raise UserError("the offset must be zero or more")
+    if not 0 <= query.offset <= MAX_BIGINT:
+        raise UserError("the offset must be zero or more and fit in 64 bits")
     site = _clean_input(query.site)
     return {
         "text": text,
@@ -176,6 +182,8 @@ def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
 
 
 def get_job(db: Database, job_id: int) -> dict[str, Any] | None:
+    if not 0 <= job_id <= MAX_BIGINT:
+        return None  # no such id can exist (and Postgres would reject the parameter)
     with db.connection() as conn:
         row = conn.execute(q("job_get"), {"id": job_id}).fetchone()
     return dict(row) if row else None

@@ -47,7 +47,13 @@ def _faults(
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, help="Port (default: any free one)."
 )
-@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the job corpus.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=7,
+    show_default=True,
+    help="Seed of the job corpus.",
+)
 @click.option(
     "--auth",
     "auth",

@@ -170,6 +170,9 @@ class PgProxy:
                 client, _ = sock.accept()
             except OSError:
                 return
+            if sock is not self._listener:  # accepted while being cut: the server is "away"
+                client.close()
+                return
             try:
                 upstream = socket.socket(self.upstream[0], socket.SOCK_STREAM)
                 upstream.connect(self.upstream[1])
@@ -196,8 +199,12 @@ class PgProxy:
     def cut(self) -> None:
         """The server 'goes away': every connection drops and new ones are refused."""
         if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+            listener, self._listener = self._listener, None
+            # shutdown() wakes the thread blocked in accept(); close() alone would not, and that
+            # accept would still let one more connection through after the cut.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
         with self._lock:
             conns, self._conns = self._conns, []
         for s in conns:

@@ -117,7 +117,7 @@ def test_demo_in_tmux(tmux: Tmux, db_url: str) -> None:
         lambda s: all(n in s for n in ("demo-data-de", "demo-nurse-gb", "demo-python-us")),
         "three demo cards",
     )
-    wait_screen(tmux, lambda s: "embedded supervisor" in s, "embedded supervisor in the header")
+    wait_screen(tmux, lambda s: "supervisor: here" in s, "supervisor: here in the header")
     wait_screen(tmux, lambda s: s.count("running") >= 3, "three running nodes")
 
     # Job counts rise.

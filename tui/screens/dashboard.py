@@ -57,6 +57,7 @@ class DashboardScreen(Screen[None]):
         Binding("a", "all_logs", "All logs", tooltip="Live logs of every node and supervisor"),
         Binding("c", "clone", "Clone", tooltip="Deploy form prefilled from the selected node"),
         Binding("j", "jobs", "Jobs", tooltip="Browse and search scraped jobs"),
+        Binding("h", "hosts", "Hosts", tooltip="Hosts and whether their supervisor is alive"),
         Binding("slash", "filter", "Filter", tooltip="Filter cards by name or search term"),
         Binding("o", "cycle_sort", "Sort", tooltip="Cycle the card order"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -253,6 +254,10 @@ class DashboardScreen(Screen[None]):
         app: Any = self.app
         if app.db is not None:
             self.app.push_screen(JobsScreen(app.db))
+
+    def action_hosts(self) -> None:
+        app: Any = self.app
+        app.action_hosts()
 
     def on_card_grid_open_requested(self, event: CardGrid.OpenRequested) -> None:
         node = self.grid.nodes[event.node_id]

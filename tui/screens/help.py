@@ -50,6 +50,7 @@ def help_sections(app_bindings: Sequence[BindingType]) -> HelpSections:
     # The screens are imported when the help opens: most of them load on first use only.
     from tui.screens.dashboard import DashboardScreen
     from tui.screens.deploy import DeployScreen
+    from tui.screens.hosts import HostsScreen
     from tui.screens.job_detail import JobDetailScreen
     from tui.screens.jobs import JobsScreen
     from tui.screens.logs import LogsScreen
@@ -67,6 +68,7 @@ def help_sections(app_bindings: Sequence[BindingType]) -> HelpSections:
         ("Logs", _rows(LogsScreen.BINDINGS)),
         ("Jobs browser", _rows(JobsScreen.BINDINGS)),
         ("Job detail", _rows(JobDetailScreen.BINDINGS)),
+        ("Hosts", _rows(HostsScreen.BINDINGS)),
         (
             "Mouse",
             [

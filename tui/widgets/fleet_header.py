@@ -1,4 +1,5 @@
-"""Two header lines: who runs the workers (embedded supervisor or attached), where, and totals."""
+"""Two header lines: who runs the workers (this app's supervisor, another process's, or nobody),
+where, whether the database answers, and totals."""
 
 from __future__ import annotations
 
@@ -36,10 +37,16 @@ class HeaderInfo:
     jobs_today: int = 0
     jobs_total: int = 0
     jobs_total_estimated: bool = False
+    # The embedded supervisor's pid (this process) when mode is "embedded".
+    own_pid: int | None = None
+    # (host, pid) of every live supervisor by the last poll; None until one is known.
+    supervisors: tuple[tuple[str, int | None], ...] | None = None
+    # Seconds until the next attempt while the database is unreachable (0: trying now).
+    retry_in: int | None = None
 
 
 MODE_TEXT = {
-    "embedded": ("embedded supervisor", "bold green"),
+    "embedded": ("supervisor: here", "bold green"),
     "attached": ("attached", "bold cyan"),
     "connecting": ("connecting…", "yellow"),
     "offline": ("database unreachable", "bold red"),
@@ -52,11 +59,8 @@ def header_text(info: HeaderInfo) -> Text:
     top.append(" jobfleet ", "bold reverse")
     if info.demo:
         top.append(" DEMO ", "bold black on yellow")
-    label, style = MODE_TEXT.get(info.mode, (info.mode, ""))
     top.append(" ")
-    top.append(label, style)
-    if info.mode == "attached" and info.holder:
-        top.append(f" to {clean(info.holder)}", "cyan")
+    _supervisor_part(top, info)
     top.append(" · host ")
     top.append(clean(info.host), "bold")
     top.append(" · db ")
@@ -79,6 +83,33 @@ def header_text(info: HeaderInfo) -> Text:
     bottom.append(" · total ")
     bottom.append(("~" if info.jobs_total_estimated else "") + fmt_int(info.jobs_total), "bold")
     return Text("\n").join([top, bottom])
+
+
+def _supervisor_part(top: Text, info: HeaderInfo) -> None:
+    """Whether the database answers and who, if anyone, acts on requests."""
+    if info.retry_in is not None:
+        when = f"retrying in {info.retry_in} s" if info.retry_in > 0 else "retrying now…"
+        top.append(f"database unreachable — {when}", "bold red")
+        return
+    label, style = MODE_TEXT.get(info.mode, (info.mode, ""))
+    if info.mode == "embedded":
+        top.append(label + (f" (pid {info.own_pid})" if info.own_pid else ""), style)
+        return
+    if info.mode in ("connecting", "offline") or info.supervisors is None:
+        top.append(label, style)
+        if info.mode == "attached" and info.holder:
+            top.append(f" to {clean(info.holder)}", "cyan")
+        return
+    own = [pid for name, pid in info.supervisors if name == info.host]
+    if own:
+        top.append("attached", "bold cyan")
+        top.append(f" to {clean(info.host)}" + (f" pid {own[0]}" if own[0] else ""), "cyan")
+    elif info.supervisors:
+        names = ", ".join(clean(name) for name, _ in info.supervisors)
+        top.append(f"supervisor on {names}", "cyan")
+    else:
+        top.append("no supervisor", "bold yellow")
+        top.append(" (requests wait)", "yellow")
 
 
 class FleetHeader(Widget):
