@@ -35,8 +35,8 @@ from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
 from engine.fleet.events import EventWriter, add_secrets, prune_logs
-from engine.fleet.nodes import NOW, change_state
-from engine.fleet.rows import SupervisedNodeRow
+from engine.fleet.nodes import change_state
+from engine.fleet.rows import NOW, SupervisedNodeRow
 from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus, TransitionError
 from engine.protocol import NODES_CHANNEL, WORKER_MODULE
 from engine.settings import Settings
@@ -552,20 +552,19 @@ class Supervisor:
 
 
 def _node_view(row: SupervisedNodeRow, status: NodeStatus) -> NodeView:
-    spec = row.spec or {}
     return NodeView(
-        id=int(row.id),
+        id=row.id,
         status=status,
         desired=Desired(row.desired),
-        stop_requested=bool(row.stop_requested),
-        kill_requested=bool(row.kill_requested),
-        has_heartbeat=bool(row.has_heartbeat),
+        stop_requested=row.stop_requested,
+        kill_requested=row.kill_requested,
+        has_heartbeat=row.has_heartbeat,
         heartbeat_age_s=row.heartbeat_age_s,
-        fast_crashes=int(row.fast_crashes or 0),
-        start_due=bool(row.start_due),
-        memory_limit_mb=int(spec.get("memory_limit_mb") or 256),
+        fast_crashes=row.fast_crashes,
+        start_due=row.start_due,
+        memory_limit_mb=int(row.spec.get("memory_limit_mb") or 256),
         last_exit=row.last_exit,
-        restarts=int(row.restarts or 0),
+        restarts=row.restarts,
     )
 
 

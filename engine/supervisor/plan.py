@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.fleet.nodes import NOW, Later
+from engine.fleet.rows import NOW, Later
 from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus
 from engine.protocol import EXIT_CONFIG, EXIT_RECYCLE
 from engine.settings import Settings

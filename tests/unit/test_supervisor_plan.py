@@ -228,3 +228,12 @@ def test_sigkill_resend_has_nothing_new_to_report():
 def test_kill_request_for_a_stopped_node_only_clears_the_requests():
     n = node(S.STOPPED, desired=Desired.STOPPED, kill_requested=True)
     assert kinds(run(n, alive())) == [Kill, ClearRequests]
+
+
+def test_plan_is_pure_and_imports_no_database_driver():
+    import subprocess
+    import sys
+
+    code = "import sys, engine.supervisor.plan; print('psycopg' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
