@@ -128,23 +128,23 @@ def main() -> None:
         for i in range(args.rounds):
             t0 = time.monotonic()
             node_id = nodes.deploy(db, spec(sim, f"lat-{i}", idle=True))
-            row = wait(lambda n=node_id: (r := status(db, n))["status"] == "running" and r)
+            row = wait(lambda n=node_id: (r := status(db, n)).status == "running" and r)
             deploy_s.append(time.monotonic() - t0)
-            pid = row["pid"]
+            pid = row.pid
             os.kill(pid, signal.SIGKILL)
             t0 = time.monotonic()
             row = wait(
                 lambda n=node_id, p=pid: (
-                    (r := status(db, n))["status"] == "running" and r["pid"] != p and r
+                    (r := status(db, n)).status == "running" and r.pid != p and r
                 )
             )
             respawn_s.append(time.monotonic() - t0)
-            pid = row["pid"]
+            pid = row.pid
             t0 = time.monotonic()
             nodes.request_stop(db, node_id)
             wait(lambda p=pid: gone(p))
             stop_gone_s.append(time.monotonic() - t0)
-            wait(lambda n=node_id: status(db, n)["status"] == "stopped")
+            wait(lambda n=node_id: status(db, n).status == "stopped")
             stop_s.append(time.monotonic() - t0)
             nodes.delete_node(db, node_id)
         results.update(
@@ -158,7 +158,7 @@ def main() -> None:
         t0 = time.monotonic()
         ids = [nodes.deploy(db, spec(sim, f"idle-{i}", idle=True)) for i in range(args.nodes)]
         wait(
-            lambda: sum(1 for r in nodes.list_nodes(db) if r["status"] == "running") == args.nodes,
+            lambda: sum(1 for r in nodes.list_nodes(db) if r.status == "running") == args.nodes,
             timeout=600,
             step=0.5,
         )
@@ -173,7 +173,7 @@ def main() -> None:
         rss, uss = [], []
         for row in nodes.list_nodes(db):
             with contextlib.suppress(psutil.Error):
-                info = psutil.Process(row["pid"]).memory_full_info()
+                info = psutil.Process(row.pid).memory_full_info()
                 rss.append(info.rss)
                 uss.append(info.uss)
         results["worker_rss_mb_median"] = statistics.median(rss) / 2**20

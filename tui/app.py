@@ -146,7 +146,8 @@ class JobfleetApp(App[None]):
         supervisor = None
         if self.supervise:
             # Loaded here, off the UI thread, and only by an app that may embed a supervisor.
-            from engine.supervisor.loop import Supervisor, supervisor_holder
+            from engine.supervisor.lease import supervisor_holder
+            from engine.supervisor.loop import Supervisor
 
             holder = supervisor_holder(db, self.settings.host_name)
             if holder is None:

@@ -152,7 +152,10 @@ class FleetData:
         # not while the app starts.
         from engine.fleet import nodes
 
-        rows: list[dict[str, Any]] = self._timed(lambda: nodes.list_nodes(self.db))
+        # The dashboard's widgets take rows as dicts (column name → value).
+        rows: list[dict[str, Any]] = self._timed(
+            lambda: [row.as_dict() for row in nodes.list_nodes(self.db)]
+        )
         totals = self.totals()
         ids = [int(r["id"]) for r in rows]
         stale = time.monotonic() - self._sparks_at > self.SPARK_EVERY_S

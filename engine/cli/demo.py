@@ -105,17 +105,17 @@ def ensure_demo_nodes(db: Database, sim: SimBoards) -> list[int]:
     """Deploy the demo nodes, or refresh and restart the ones a previous run left."""
     from engine.fleet import nodes  # loaded when used, as in engine.cli.nodes
 
-    existing = {row["name"]: row for row in nodes.list_nodes(db)}
+    existing = {row.name: row for row in nodes.list_nodes(db)}
     ids = []
     for spec in demo_specs(sim):
         row = existing.get(spec.name)
         if row is None:
             ids.append(nodes.deploy(db, spec))
             continue
-        nodes.update_spec(db, row["id"], spec)
+        nodes.update_spec(db, row.id, spec)
         # A worker from an earlier run holds the old proxy password: restart it.
-        nodes.request_restart(db, row["id"])
-        ids.append(int(row["id"]))
+        nodes.request_restart(db, row.id)
+        ids.append(row.id)
     return ids
 
 

@@ -15,6 +15,7 @@ from engine.cli.output import info, print_json, print_table, stdout
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
 from engine.fleet.events import format_event, redact
+from engine.fleet.rows import NodeRow
 from engine.fleet.states import Desired
 from engine.fleet.states import NodeStatus as S
 from engine.text import terminal_text
@@ -154,25 +155,26 @@ def deploy(
 # --- list and control ---------------------------------------------------------------------------
 
 
-def _warn_if_unsupervised(state: CliState, node: dict[str, Any]) -> None:
+def _warn_if_unsupervised(state: CliState, node: NodeRow) -> None:
     """A request only writes a row: say so when no live supervisor will ever act on it."""
     from engine.fleet.hosts import supervision
 
     found = supervision(state.db(), stale_after=state.settings.host_stale_after)
-    sentence = found.missing_sentence(node)
+    sentence = found.missing_sentence(node.as_dict())
     if sentence:
         info(f"jobfleet: warning: {sentence}")
 
 
-def _row_for_json(row: dict[str, Any], supervised: bool) -> dict[str, Any]:
+def _row_for_json(row: NodeRow, supervised: bool) -> dict[str, Any]:
     from engine.fleet.spec import load_stored_spec
 
-    out = {key: row.get(key) for key in LIST_KEYS}
+    columns = row.as_dict()
+    out = {key: columns[key] for key in LIST_KEYS}
     out["supervisor_alive"] = supervised
-    if out["last_error"]:
-        out["last_error"] = redact(str(out["last_error"]))
+    if row.last_error:
+        out["last_error"] = redact(row.last_error)
     try:
-        out["spec"] = load_stored_spec(row["spec"]).display_dict()
+        out["spec"] = load_stored_spec(row.spec).display_dict()
     except UserError:
         out["spec"] = None
     return out
@@ -208,26 +210,26 @@ def list_cmd(state: CliState, as_json: bool) -> None:
     rows = nodes.list_nodes(db)
     found = supervision(db, stale_after=state.settings.host_stale_after)
     if as_json:
-        print_json([_row_for_json(r, found.supervises(r)) for r in rows])
+        print_json([_row_for_json(r, found.supervises(r.as_dict())) for r in rows])
         return
     table = []
     for r in rows:
-        wanted = "" if _settled(r["status"], r["desired"]) else f"→{r['desired']}"
+        wanted = "" if _settled(r.status, r.desired) else f"→{r.desired}"
         table.append(
             {
-                "id": r["id"],
-                "name": r["name"],
-                "status": f"{r['status']}{wanted}",
-                "pid": r["pid"],
-                "beat": age_text(r["heartbeat_age_s"]),
-                "cycle": r["cycle"],
-                "loc": f"{r['locations_done']}/{r['locations_total']}",
-                "found": r["jobs_found"],
-                "new": r["jobs_new"],
-                "restarts": r["restarts"],
-                "rss": f"{r['rss_bytes'] >> 20}M" if r["rss_bytes"] else "",
+                "id": r.id,
+                "name": r.name,
+                "status": f"{r.status}{wanted}",
+                "pid": r.pid,
+                "beat": age_text(r.heartbeat_age_s),
+                "cycle": r.cycle,
+                "loc": f"{r.locations_done}/{r.locations_total}",
+                "found": r.jobs_found,
+                "new": r.jobs_new,
+                "restarts": r.restarts,
+                "rss": f"{r.rss_bytes >> 20}M" if r.rss_bytes else "",
                 # Whether a live supervisor will act on this node (its own host's when pinned).
-                "sup": "yes" if found.supervises(r) else "NO",
+                "sup": "yes" if found.supervises(r.as_dict()) else "NO",
             }
         )
     if not table:
@@ -256,10 +258,10 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
         db = state.db()
         row = nodes.get_node(db, node)
         if confirm and not yes:
-            click.confirm(f"{name} node {row['name']} (id {row['id']})?", abort=True)
-        getattr(nodes, action)(db, row["id"])
-        info(f"{name}: node {row['name']} (id {row['id']}) — request recorded")
-        already_down = action in ("request_stop", "request_kill") and row["status"] in (
+            click.confirm(f"{name} node {row.name} (id {row.id})?", abort=True)
+        getattr(nodes, action)(db, row.id)
+        info(f"{name}: node {row.name} (id {row.id}) — request recorded")
+        already_down = action in ("request_stop", "request_kill") and row.status in (
             S.STOPPED,
             S.FATAL,
         )
@@ -284,17 +286,17 @@ def rm_cmd(state: CliState, node: str, yes: bool) -> None:
     db = state.db()
     row = nodes.get_node(db, node)
     if not yes:
-        click.confirm(f"remove node {row['name']} (id {row['id']}) and its logs?", abort=True)
-    if row["status"] in PROCESS_STATES:
-        nodes.request_kill(db, row["id"])
+        click.confirm(f"remove node {row.name} (id {row.id}) and its logs?", abort=True)
+    if row.status in PROCESS_STATES:
+        nodes.request_kill(db, row.id)
         deadline = time.monotonic() + state.settings.stop_grace + 5
         while time.monotonic() < deadline:
-            if nodes.get_node(db, row["id"])["status"] not in PROCESS_STATES:
+            if nodes.get_node(db, row.id).status not in PROCESS_STATES:
                 break
             time.sleep(0.2)
     # Forced if no supervisor acted: the worker exits when it finds its row gone.
-    nodes.delete_node(db, row["id"], force=True)
-    info(f"removed node {row['name']} (id {row['id']})")
+    nodes.delete_node(db, row.id, force=True)
+    info(f"removed node {row.name} (id {row.id})")
 
 
 @click.command("logs")
@@ -326,7 +328,7 @@ def logs_cmd(
     if not node and not all_nodes:
         raise UserError("name a node (id or name) or pass --all")
     db = state.db()
-    node_id = None if all_nodes else int(nodes.get_node(db, node or "")["id"])
+    node_id = None if all_nodes else nodes.get_node(db, node or "").id
     levels = levels_at_least(level) if level else None
 
     def show(row: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 import psycopg
 
 from engine.db.connections import ConnectionSource, Listener
+from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
 from engine.protocol import LOGS_CHANNEL
@@ -360,7 +361,7 @@ class LogFollower:
 
     def __init__(
         self,
-        db: Any,
+        db: Database,
         *,
         node_id: int | None = None,
         levels: list[str] | None = None,

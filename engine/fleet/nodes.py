@@ -9,19 +9,21 @@ transaction.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import class_row
 
+from engine.db.connections import ConnectionSource
 from engine.db.queries import q
 from engine.errors import UserError
 from engine.fleet.events import log_event_now
+from engine.fleet.rows import NOW, Later, NodeRow
 from engine.fleet.spec import NodeSpec
-from engine.fleet.states import Desired, NodeStatus, check_transition
+from engine.fleet.states import Desired, NodeStatus, TransitionError, check_transition
 
 # Columns change_state may write besides status (values always go as parameters).
 _STATE_FIELDS = frozenset(
@@ -46,15 +48,6 @@ _STATE_FIELDS = frozenset(
         "rss_bytes",
     }
 )
-# Field values that mean "the database clock, now".
-NOW = object()
-
-
-@dataclass(frozen=True)
-class Later:
-    """A field value meaning "the database clock plus ``seconds``" (backoff deadlines)."""
-
-    seconds: float
 
 
 class UnknownNode(UserError):
@@ -65,7 +58,9 @@ class UnknownNode(UserError):
 MAX_NODE_ID = 2**63 - 1
 
 
-def deploy(db: Any, spec: NodeSpec, *, start: bool = True, host: str | None = None) -> int:
+def deploy(
+    db: ConnectionSource, spec: NodeSpec, *, start: bool = True, host: str | None = None
+) -> int:
     """Insert a node (desired=running unless ``start=False``); returns its id.
 
     ``host`` pins the node to the host of that name (registered now if no supervisor has run
@@ -113,21 +108,19 @@ def deploy(db: Any, spec: NodeSpec, *, start: bool = True, host: str | None = No
     return node_id
 
 
-def _row_out(row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    age = out.get("heartbeat_age_s")
-    out["heartbeat_age_s"] = None if age is None else round(float(age), 3)
-    return out
+def _row_out(row: NodeRow) -> NodeRow:
+    age = row.heartbeat_age_s
+    return replace(row, heartbeat_age_s=None if age is None else round(float(age), 3))
 
 
-def list_nodes(db: Any) -> list[dict[str, Any]]:
-    with db.connection() as conn:
-        return [_row_out(r) for r in conn.execute(q("list_nodes")).fetchall()]
+def list_nodes(db: ConnectionSource) -> list[NodeRow]:
+    with db.connection() as conn, conn.cursor(row_factory=class_row(NodeRow)) as cur:
+        return [_row_out(r) for r in cur.execute(q("list_nodes")).fetchall()]
 
 
-def get_node(db: Any, ref: str | int) -> dict[str, Any]:
+def get_node(db: ConnectionSource, ref: str | int) -> NodeRow:
     """A node by id or by name; UnknownNode (a UserError) if there is none."""
-    with db.connection() as conn:
+    with db.connection() as conn, conn.cursor(row_factory=class_row(NodeRow)) as cur:
         node_id: int | None
         if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
             node_id = int(ref)
@@ -137,7 +130,7 @@ def get_node(db: Any, ref: str | int) -> dict[str, Any]:
             found = conn.execute(q("get_node_by_name"), {"name": str(ref)}).fetchone()
             node_id = int(found["id"]) if found else None
         row = (
-            conn.execute(q("get_node_by_id"), {"id": node_id}).fetchone()
+            cur.execute(q("get_node_by_id"), {"id": node_id}).fetchone()
             if node_id is not None
             else None
         )
@@ -146,36 +139,46 @@ def get_node(db: Any, ref: str | int) -> dict[str, Any]:
     return _row_out(row)
 
 
-def _request(db: Any, query: str, node_id: int, event: str, message: str) -> str:
+def _request(
+    db: ConnectionSource,
+    query: str,
+    node_id: int,
+    event: str,
+    message: str,
+    *,
+    leaves_fatal: bool = False,
+) -> NodeStatus:
+    """Record a request; returns the status the node had. ``leaves_fatal``: a FATAL node goes
+    to STOPPED (only a start does that)."""
     with db.connection() as conn:
         row = conn.execute(q(query), {"id": node_id}).fetchone()
         if row is None:
             raise UnknownNode(f"no node with id {node_id}")
-        status = str(row["status"])
-        if query == "request_start" and status == NodeStatus.FATAL:
+        status = NodeStatus(row["status"])
+        if leaves_fatal and status == NodeStatus.FATAL:
             # A person acted: the node leaves FATAL and the supervisor may start it again.
             change_state(conn, node_id, NodeStatus.STOPPED, reason="start requested after fatal")
         log_event_now(conn, "info", event, message, node_id=node_id)
     return status
 
 
-def request_start(db: Any, node_id: int) -> None:
-    _request(db, "request_start", node_id, "start_requested", "start requested")
+def request_start(db: ConnectionSource, node_id: int) -> None:
+    _request(db, "request_start", node_id, "start_requested", "start requested", leaves_fatal=True)
 
 
-def request_stop(db: Any, node_id: int) -> None:
+def request_stop(db: ConnectionSource, node_id: int) -> None:
     _request(db, "request_stop", node_id, "stop_requested", "stop requested")
 
 
-def request_kill(db: Any, node_id: int) -> None:
+def request_kill(db: ConnectionSource, node_id: int) -> None:
     _request(db, "request_kill", node_id, "kill_requested", "kill requested")
 
 
-def request_restart(db: Any, node_id: int) -> None:
+def request_restart(db: ConnectionSource, node_id: int) -> None:
     _request(db, "request_restart", node_id, "restart_requested", "restart requested")
 
 
-def update_spec(db: Any, node_id: int, spec: NodeSpec) -> None:
+def update_spec(db: ConnectionSource, node_id: int, spec: NodeSpec) -> None:
     """Replace a node's spec; a running worker picks it up when it is next started."""
     with db.connection() as conn:
         row = conn.execute(
@@ -193,7 +196,7 @@ def update_spec(db: Any, node_id: int, spec: NodeSpec) -> None:
         )
 
 
-def delete_node(db: Any, node_id: int, *, force: bool = False) -> None:
+def delete_node(db: ConnectionSource, node_id: int, *, force: bool = False) -> None:
     """Remove a node and its logs. Refused while a worker may still run (stop or kill it first)
     unless ``force``: a worker whose row is gone exits at its next heartbeat, and the supervisor
     kills any worker of a node it no longer finds."""
@@ -225,8 +228,6 @@ def change_state(
     if impossible), writes status plus ``fields`` and a ``status`` event, in ``conn``'s
     transaction. Returns the previous status. ``fields`` values may be ``NOW`` (database clock).
     ``expect`` optionally narrows the allowed sources (a compare-and-set against races)."""
-    from engine.fleet.states import TransitionError
-
     unknown = set(fields) - _STATE_FIELDS
     if unknown:
         raise ValueError(f"change_state cannot write {sorted(unknown)}")
@@ -281,13 +282,14 @@ def change_state(
     return current
 
 
-def jobs_per_hour(db: Any, node_ids: list[int], hours: int = 24) -> dict[int, list[int]]:
+def jobs_per_hour(
+    db: ConnectionSource, node_ids: list[int], hours: int = 24
+) -> dict[int, list[int]]:
     """New jobs per hour for each node over the last ``hours`` hours, oldest first."""
     result = {node_id: [0] * hours for node_id in node_ids}
     if not node_ids:
         return result
-    with contextlib.ExitStack() as stack:
-        conn = stack.enter_context(db.connection())
+    with db.connection() as conn:
         rows = conn.execute(q("jobs_per_hour"), {"node_ids": node_ids, "hours": hours}).fetchall()
     for row in rows:
         ago = int(row["hours_ago"])

@@ -17,7 +17,11 @@ SELECT h.id, h.hostname, h.pid, h.started_at, h.heartbeat_at,
        EXISTS (SELECT 1 FROM pg_locks l
                WHERE l.locktype = 'advisory' AND l.classid = %(lock_class)s::oid
                  AND l.objid = (%(lock_base)s + h.id)::oid AND l.objsubid = 2
-                 AND l.granted) AS locked
+                 AND l.granted
+                 -- advisory locks are per database: another jobfleet database on the same
+                 -- server may hold the same key
+                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       ) AS locked
 FROM hosts h WHERE h.hostname = %(hostname)s;
 
 -- name: try_host_lock
@@ -68,6 +72,3 @@ WHERE id = %(id)s;
 
 -- name: node_set_fast_crashes
 UPDATE nodes SET fast_crashes = %(fast_crashes)s, updated_at = now() WHERE id = %(id)s;
-
--- name: node_set_stop_requested
-UPDATE nodes SET stop_requested = true, updated_at = now() WHERE id = %(id)s;

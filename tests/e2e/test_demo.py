@@ -30,17 +30,17 @@ def test_demo_runs_and_reuses_its_nodes(jf_env, fast_db, db_url, tmp_path, jf_ho
                 rows = wait_for(
                     lambda: (
                         len(r := nodes.list_nodes(fast_db)) == 3
-                        and all(x["status"] == "running" for x in r)
+                        and all(x.status == "running" for x in r)
                         and r
                     ),
                     what="three demo nodes running",
                 )
-                seen_ids.append(sorted(r["id"] for r in rows))
-                assert len({r["spec"]["country"] for r in rows}) == 3
-                assert len({r["spec"]["search_term"] for r in rows}) == 3
-                assert all("${JOBFLEET_DEMO_PROXY_PASS}" in r["spec"]["proxies"][0] for r in rows)
+                seen_ids.append(sorted(r.id for r in rows))
+                assert len({r.spec["country"] for r in rows}) == 3
+                assert len({r.spec["search_term"] for r in rows}) == 3
+                assert all("${JOBFLEET_DEMO_PROXY_PASS}" in r.spec["proxies"][0] for r in rows)
                 wait_for(
-                    lambda: any(r["jobs_found"] for r in nodes.list_nodes(fast_db)),
+                    lambda: any(r.jobs_found for r in nodes.list_nodes(fast_db)),
                     what="demo results",
                 )
             finally:

@@ -39,7 +39,7 @@ def gone(pid: int) -> bool:
 
 def running(db, node_id):
     row = nodes.get_node(db, node_id)
-    if row["status"] == "running" and row["heartbeat_age_s"] is not None and row["pid"]:
+    if row.status == "running" and row.heartbeat_age_s is not None and row.pid:
         return row
     return None
 
@@ -69,7 +69,7 @@ def test_dead_man_switch_worker_leaves_when_its_supervisor_freezes(sim, fast_db,
     spec = node_spec(sim, "deadman", delay_min=0, delay_max=0, max_cycles=None)
     node_id = nodes.deploy(fast_db, parse_spec(spec))
     sup.start()
-    pid = wait_for(lambda: running(fast_db, node_id), what="running")["pid"]
+    pid = wait_for(lambda: running(fast_db, node_id), what="running").pid
     worker = psutil.Process(pid)
     # Scraping back to back: freeze the supervisor while a scrape child runs.
     children = wait_for(lambda: worker.children(recursive=True), what="a scrape child")
@@ -79,16 +79,16 @@ def test_dead_man_switch_worker_leaves_when_its_supervisor_freezes(sim, fast_db,
     for child in children:
         wait_for(lambda child=child: gone(child.pid), what="its scrape child to be gone too")
     row = nodes.get_node(fast_db, node_id)
-    assert row["last_exit"] == 4, row  # written by the worker itself on its way out
+    assert row.last_exit == 4, row  # written by the worker itself on its way out
     assert any(e["event"] == "dead_man_switch" for e in fetch_logs(fast_db, node_id=node_id))
 
     # The supervisor wakes up, collects exit code 4 and starts a fresh worker.
     os.kill(sup.pid, signal.SIGCONT)
     row = wait_for(
-        lambda: (r := running(fast_db, node_id)) and r["pid"] != pid and r,
+        lambda: (r := running(fast_db, node_id)) and r.pid != pid and r,
         what="a fresh worker",
     )
-    assert workers_by_node(db_url) == {node_id: [row["pid"]]}
+    assert workers_by_node(db_url) == {node_id: [row.pid]}
     assert any("exited with code 4" in e["message"] for e in status_events(fast_db, node_id))
 
 
@@ -107,10 +107,10 @@ def test_two_hosts_racing_never_start_a_node_twice(sim, fast_db, hosts, db_url):
     by_node = workers_by_node(db_url)
     assert sorted(by_node) == sorted(ids)
     for row in rows:
-        assert by_node[row["id"]] == [row["pid"]], (row["id"], by_node)
-        assert row["host"] in ("alpha", "beta")
+        assert by_node[row.id] == [row.pid], (row.id, by_node)
+        assert row.host in ("alpha", "beta")
         # Exactly one spawn per node, and no worker was killed or replaced.
-        starts = [e for e in status_events(fast_db, row["id"]) if e["fields"]["new"] == "starting"]
+        starts = [e for e in status_events(fast_db, row.id) if e["fields"]["new"] == "starting"]
         assert len(starts) == 1, starts
     bad = {"worker_killed", "worker_orphaned", "worker_exit"}
     assert not [e for e in fetch_logs(fast_db, limit=5000) if e["event"] in bad]
@@ -136,8 +136,8 @@ def test_lost_host_nodes_are_taken_over_only_after_its_workers_left(
     pinned = int(out.stdout.strip())
     ids = [*free, pinned]
     old = {i: wait_for(lambda i=i: running(fast_db, i), what="running on alpha") for i in ids}
-    assert {r["host"] for r in old.values()} == {"alpha"}
-    assert nodes.get_node(fast_db, pinned)["pinned"]
+    assert {r.host for r in old.values()} == {"alpha"}
+    assert nodes.get_node(fast_db, pinned).pinned
     beta.start()
     wait_for(
         lambda: any(e["event"] == "supervisor_started" and e["fields"].get("host") == "beta"
@@ -155,10 +155,10 @@ def test_lost_host_nodes_are_taken_over_only_after_its_workers_left(
             assert len(workers.get(i, [])) <= 1, workers
         for i in free:
             row = running(fast_db, i)
-            if row is None or row["pid"] == old[i]["pid"]:
+            if row is None or row.pid == old[i].pid:
                 return False
-            assert gone(old[i]["pid"]), "a node ran on two hosts at once"
-            assert row["host"] == "beta"
+            assert gone(old[i].pid), "a node ran on two hosts at once"
+            assert row.host == "beta"
         return True
 
     wait_for(taken_over, what="beta to take the free nodes over")
@@ -166,20 +166,20 @@ def test_lost_host_nodes_are_taken_over_only_after_its_workers_left(
         messages = [e["message"] for e in status_events(fast_db, i)]
         assert any("lost" in m and "lease stale" in m for m in messages), messages
         assert any("taken over from lost host alpha" in m for m in messages), messages
-        assert nodes.get_node(fast_db, i)["restarts"] == 0  # not counted as a crash
+        assert nodes.get_node(fast_db, i).restarts == 0  # not counted as a crash
 
     # The pinned node waits for its own host: lost, its old worker gone, nothing new.
     wait_for(lambda: gone(old[pinned]["pid"]), what="the pinned node's old worker to leave")
     row = nodes.get_node(fast_db, pinned)
-    assert row["status"] == "lost" and row["host"] == "alpha", row
+    assert row.status == "lost" and row.host == "alpha", row
     assert pinned not in workers_by_node(db_url)
 
     # alpha comes back: it restarts its pinned node and leaves beta's alone.
     alpha.start()
     row = wait_for(lambda: running(fast_db, pinned), what="the pinned node back on alpha")
-    assert row["host"] == "alpha"
+    assert row.host == "alpha"
     workers = workers_by_node(db_url)
     for i in ids:
-        assert workers[i] == [nodes.get_node(fast_db, i)["pid"]], workers
+        assert workers[i] == [nodes.get_node(fast_db, i).pid], workers
     for i in free:
-        assert nodes.get_node(fast_db, i)["host"] == "beta"
+        assert nodes.get_node(fast_db, i).host == "beta"

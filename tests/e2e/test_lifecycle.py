@@ -20,7 +20,7 @@ import pytest
 from engine.fleet import nodes
 from engine.fleet.events import fetch_logs
 from engine.fleet.spec import parse_spec
-from engine.supervisor.loop import supervisor_holder
+from engine.supervisor.lease import supervisor_holder
 from tests.e2e.conftest import PROXY_PASS, node_spec
 from tests.e2e.lifecycle_helpers import wait_for, workers_by_node
 
@@ -49,7 +49,7 @@ def started_age(db, node_id):
 
 def running_with_beat(db, node_id):
     row = nodes.get_node(db, node_id)
-    if row["status"] == "running" and row["heartbeat_age_s"] is not None and row["pid"]:
+    if row.status == "running" and row.heartbeat_age_s is not None and row.pid:
         return row
     return None
 
@@ -89,22 +89,22 @@ def test_deploy_run_stop_start_kill(sim, fast_env, fast_db, supervisor, db_url):
     )
     node_id = int(out.stdout.strip())
     row = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")
-    pid = row["pid"]
+    pid = row.pid
     assert workers_by_node(db_url) == {node_id: [pid]}
 
     cli(fast_env, "stop", "e2e")
-    wait_for(lambda: nodes.get_node(fast_db, node_id)["status"] == "stopped", what="stopped")
+    wait_for(lambda: nodes.get_node(fast_db, node_id).status == "stopped", what="stopped")
     wait_for(lambda: gone(pid), what="worker gone after stop")
-    assert nodes.get_node(fast_db, node_id)["pid"] is None
+    assert nodes.get_node(fast_db, node_id).pid is None
 
     cli(fast_env, "start", "e2e")
     row = wait_for(lambda: running_with_beat(fast_db, node_id), what="running again")
-    assert row["pid"] != pid
-    pid = row["pid"]
+    assert row.pid != pid
+    pid = row.pid
 
     cli(fast_env, "kill", "e2e", "--yes")
     wait_for(lambda: gone(pid), what="worker gone after kill")
-    wait_for(lambda: nodes.get_node(fast_db, node_id)["status"] == "stopped", what="stopped")
+    wait_for(lambda: nodes.get_node(fast_db, node_id).status == "stopped", what="stopped")
     assert node_id not in workers_by_node(db_url)
 
     listed = json.loads(cli(fast_env, "nodes", "--json").stdout)
@@ -129,22 +129,22 @@ def test_deploy_run_stop_start_kill(sim, fast_env, fast_db, supervisor, db_url):
 def test_killed_and_hung_workers_are_respawned(sim, fast_env, fast_db, supervisor, db_url):
     node_id = nodes.deploy(fast_db, parse_spec(node_spec(sim, "respawn")))
     supervisor.start()
-    pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")["pid"]
+    pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running").pid
 
     os.kill(pid, signal.SIGKILL)
     row = wait_for(
-        lambda: (r := running_with_beat(fast_db, node_id)) and r["pid"] != pid and r,
+        lambda: (r := running_with_beat(fast_db, node_id)) and r.pid != pid and r,
         what="respawn after kill -9",
     )
-    assert row["restarts"] == 1
-    new_pid = row["pid"]
+    assert row.restarts == 1
+    new_pid = row.pid
     assert workers_by_node(db_url)[node_id] == [new_pid]
 
     # A frozen worker stops beating: it is killed and replaced once its heartbeat is stale.
     os.kill(new_pid, signal.SIGSTOP)
     try:
         row = wait_for(
-            lambda: (r := running_with_beat(fast_db, node_id)) and r["pid"] != new_pid and r,
+            lambda: (r := running_with_beat(fast_db, node_id)) and r.pid != new_pid and r,
             what="respawn after SIGSTOP",
         )
     finally:
@@ -153,7 +153,7 @@ def test_killed_and_hung_workers_are_respawned(sim, fast_env, fast_db, superviso
     wait_for(lambda: gone(new_pid), what="frozen worker killed")
     events = [e for e in fetch_logs(fast_db, node_id=node_id, limit=500)]
     assert any(e["event"] == "worker_killed" and "stale" in e["message"] for e in events)
-    assert workers_by_node(db_url)[node_id] == [row["pid"]]
+    assert workers_by_node(db_url)[node_id] == [row.pid]
 
 
 def test_crash_loop_backs_off_then_goes_fatal(sim, fast_env, fast_db, supervisor, db_url):
@@ -163,10 +163,10 @@ def test_crash_loop_backs_off_then_goes_fatal(sim, fast_env, fast_db, supervisor
 
     def crash_next_worker():
         row = nodes.get_node(fast_db, node_id)
-        if row["status"] == "fatal":
+        if row.status == "fatal":
             return True
-        pid = row["pid"]
-        if pid and pid not in killed and row["status"] in ("starting", "running"):
+        pid = row.pid
+        if pid and pid not in killed and row.status in ("starting", "running"):
             # Dies unasked, well within start_secs: a fast crash.
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -184,7 +184,7 @@ def test_crash_loop_backs_off_then_goes_fatal(sim, fast_env, fast_db, supervisor
     assert len(backoffs) >= 2
     assert backoffs == sorted(backoffs) and backoffs[-1] > backoffs[0]
     time.sleep(1.5)  # nothing restarts a fatal node
-    assert nodes.get_node(fast_db, node_id)["status"] == "fatal"
+    assert nodes.get_node(fast_db, node_id).status == "fatal"
     assert node_id not in workers_by_node(db_url)
     # A person acts: start again.
     nodes.request_start(fast_db, node_id)
@@ -195,19 +195,19 @@ def test_supervisor_kill9_then_adopt_and_clean(sim, fast_env, fast_db, superviso
     a = nodes.deploy(fast_db, parse_spec(node_spec(sim, "adopt-a")))
     b = nodes.deploy(fast_db, parse_spec(node_spec(sim, "adopt-b")))
     supervisor.start()
-    pid_a = wait_for(lambda: running_with_beat(fast_db, a), what="a running")["pid"]
-    pid_b = wait_for(lambda: running_with_beat(fast_db, b), what="b running")["pid"]
+    pid_a = wait_for(lambda: running_with_beat(fast_db, a), what="a running").pid
+    pid_b = wait_for(lambda: running_with_beat(fast_db, b), what="b running").pid
     supervisor.kill9()
     os.kill(pid_b, signal.SIGKILL)  # b dies while nobody supervises
     wait_for(lambda: gone(pid_b), what="b dead")
     supervisor.start()
     row_b = wait_for(
-        lambda: (r := running_with_beat(fast_db, b)) and r["pid"] != pid_b and r,
+        lambda: (r := running_with_beat(fast_db, b)) and r.pid != pid_b and r,
         what="b respawned",
     )
     row_a = nodes.get_node(fast_db, a)
-    assert row_a["pid"] == pid_a and row_a["status"] == "running"
-    assert workers_by_node(db_url) == {a: [pid_a], b: [row_b["pid"]]}
+    assert row_a.pid == pid_a and row_a.status == "running"
+    assert workers_by_node(db_url) == {a: [pid_a], b: [row_b.pid]}
     events = {e["event"] for e in fetch_logs(fast_db, node_id=a, limit=200)}
     assert "worker_adopted" in events
 
@@ -231,7 +231,7 @@ def test_reused_pid_is_never_signalled(sim, fast_env, fast_db, supervisor, db_ur
                 (stranger.pid, created - 1000.0, socket.gethostname(), node_id),
             )
         supervisor.start()
-        wait_for(lambda: nodes.get_node(fast_db, node_id)["status"] == "stopped", what="cleaned")
+        wait_for(lambda: nodes.get_node(fast_db, node_id).status == "stopped", what="cleaned")
         # Same pid *and* create time, but not a worker: still never signalled.
         with fast_db.connection() as conn:
             conn.execute(
@@ -241,7 +241,7 @@ def test_reused_pid_is_never_signalled(sim, fast_env, fast_db, supervisor, db_ur
             )
         supervisor.kill9()
         supervisor.start()
-        wait_for(lambda: nodes.get_node(fast_db, node_id)["status"] == "stopped", what="cleaned")
+        wait_for(lambda: nodes.get_node(fast_db, node_id).status == "stopped", what="cleaned")
         nodes.request_start(fast_db, node_id)
         wait_for(lambda: running_with_beat(fast_db, node_id), what="a real worker")
         assert stranger.poll() is None, "an unrelated process was signalled"
@@ -264,7 +264,7 @@ def test_many_supervisor_kill_restart_rounds(sim, fast_env, fast_db, supervisor,
             wait_for(lambda: started_age(fast_db, ids[0]) > 2.5, what="worker past start_secs")
         supervisor.kill9()
         if i % 3 == 1:  # sometimes a worker dies too while nobody watches
-            pid = nodes.get_node(fast_db, ids[0])["pid"]
+            pid = nodes.get_node(fast_db, ids[0]).pid
             if pid:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
@@ -281,8 +281,7 @@ def test_many_supervisor_kill_restart_rounds(sim, fast_env, fast_db, supervisor,
             try:
                 wait_for(
                     lambda n=node_id: (
-                        running_with_beat(fast_db, n)
-                        and not gone(nodes.get_node(fast_db, n)["pid"])
+                        running_with_beat(fast_db, n) and not gone(nodes.get_node(fast_db, n).pid)
                     ),
                     what=f"round {i}: running",
                 )
@@ -298,11 +297,9 @@ def test_many_supervisor_kill_restart_rounds(sim, fast_env, fast_db, supervisor,
     for node_id in ids:
         nodes.request_stop(fast_db, node_id)
     for node_id in ids:
-        wait_for(
-            lambda n=node_id: nodes.get_node(fast_db, n)["status"] == "stopped", what="stopped"
-        )
+        wait_for(lambda n=node_id: nodes.get_node(fast_db, n).status == "stopped", what="stopped")
     wait_for(lambda: not workers_by_node(db_url), what="no orphan workers")
-    assert all(r["status"] == "stopped" for r in nodes.list_nodes(fast_db))
+    assert all(r.status == "stopped" for r in nodes.list_nodes(fast_db))
 
 
 def test_stop_arrives_after_listen_connection_is_terminated(sim, fast_env, fast_db, supervisor):
@@ -310,7 +307,7 @@ def test_stop_arrives_after_listen_connection_is_terminated(sim, fast_env, fast_
         fast_db, parse_spec(node_spec(sim, "listen", delay_min=30, delay_max=30))
     )
     supervisor.start()
-    pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")["pid"]
+    pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running").pid
 
     def listen_backends():
         with fast_db.connection() as conn:
@@ -332,7 +329,7 @@ def test_stop_arrives_after_listen_connection_is_terminated(sim, fast_env, fast_
     )
     nodes.request_stop(fast_db, node_id)
     wait_for(lambda: gone(pid), what="worker stopped")
-    wait_for(lambda: nodes.get_node(fast_db, node_id)["status"] == "stopped", what="stopped")
+    wait_for(lambda: nodes.get_node(fast_db, node_id).status == "stopped", what="stopped")
 
 
 def test_hung_scrape_is_killed_and_the_worker_goes_on(sim, fast_env, fast_db, supervisor):
@@ -342,7 +339,7 @@ def test_hung_scrape_is_killed_and_the_worker_goes_on(sim, fast_env, fast_db, su
     fast_env["JOBFLEET_SEARCH_TIMEOUT"] = "8"
     node_id = nodes.deploy(fast_db, parse_spec(node_spec(sim, "hang")))
     supervisor.start()
-    pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")["pid"]
+    pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running").pid
 
     def outcomes():
         return [
@@ -362,7 +359,7 @@ def test_hung_scrape_is_killed_and_the_worker_goes_on(sim, fast_env, fast_db, su
         what="a timeout, then a successful scrape",
     )
     assert events
-    assert nodes.get_node(fast_db, node_id)["pid"] == pid  # same worker went on
+    assert nodes.get_node(fast_db, node_id).pid == pid  # same worker went on
 
 
 @pytest.mark.slow
@@ -382,7 +379,7 @@ def test_worker_rss_stays_flat(sim, fast_env, fast_db, supervisor):
         ),
     )
     supervisor.start()
-    pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")["pid"]
+    pid = wait_for(lambda: running_with_beat(fast_db, node_id), what="running").pid
     proc = psutil.Process(pid)
 
     def done():
@@ -396,7 +393,7 @@ def test_worker_rss_stays_flat(sim, fast_env, fast_db, supervisor):
     baseline = proc.memory_info().rss
     wait_for(lambda: done() >= searches, timeout=searches * 30, what=f"{searches} scrapes")
     after = proc.memory_info().rss
-    assert nodes.get_node(fast_db, node_id)["pid"] == pid
+    assert nodes.get_node(fast_db, node_id).pid == pid
     assert after < 60 * 1024 * 1024
     assert after - baseline < 4 * 1024 * 1024, (baseline, after)
 

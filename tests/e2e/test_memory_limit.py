@@ -86,7 +86,7 @@ def run_supervisor(db_url: str, jf_home: Path, fast_env) -> Iterator:
 
 def running(db, node_id):
     row = nodes.get_node(db, node_id)
-    if row["status"] == "running" and row["heartbeat_age_s"] is not None and row["pid"]:
+    if row.status == "running" and row.heartbeat_age_s is not None and row.pid:
         return row
     return None
 
@@ -102,21 +102,21 @@ def test_worker_over_its_limit_is_recycled_and_goes_on(sim, fast_db, run_supervi
     procs = InflatingProcs()
     run_supervisor(procs, start_secs=1)
     row = wait_for(lambda: running(fast_db, node_id), what="running")
-    pid = row["pid"]
-    assert row["rss_bytes"] < 256 * 2**20  # the real worker is well under its limit
+    pid = row.pid
+    assert row.rss_bytes < 256 * 2**20  # the real worker is well under its limit
     proc = psutil.Process(pid)
     # Old enough that its exit is no fast crash (the test picks its moment; nothing is timed).
     wait_for(lambda: time.time() - proc.create_time() > 2, what="the worker past start_secs")
 
     procs.inflated.add(pid)
     row = wait_for(
-        lambda: (r := running(fast_db, node_id)) and r["pid"] != pid and r,
+        lambda: (r := running(fast_db, node_id)) and r.pid != pid and r,
         what="a fresh worker after the recycle",
     )
-    assert row["restarts"] == 1 and row["status"] == "running"
-    assert "memory_limit_mb of 256" in (row["last_error"] or "")
+    assert row.restarts == 1 and row.status == "running"
+    assert "memory_limit_mb of 256" in (row.last_error or "")
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    assert workers_by_node(db_url) == {node_id: [row["pid"]]}
+    assert workers_by_node(db_url) == {node_id: [row.pid]}
     events = [e["event"] for e in fetch_logs(fast_db, node_id=node_id, limit=5000)]
     assert "worker_recycled" in events
     # It left through SIGTERM, cleanly (not killed after the grace period).
@@ -130,10 +130,10 @@ def test_worker_always_over_its_limit_ends_fatal_not_looping(sim, fast_db, run_s
     procs.inflate_all = True
     run_supervisor(procs, start_secs=60, start_retries=3)
 
-    row = wait_for(lambda: (r := nodes.get_node(fast_db, node_id))["status"] == "fatal" and r,
+    row = wait_for(lambda: (r := nodes.get_node(fast_db, node_id)).status == "fatal" and r,
                    what="fatal")  # fmt: skip
-    assert row["restarts"] == 3
-    assert "memory_limit_mb of 64" in row["last_error"]
+    assert row.restarts == 3
+    assert "memory_limit_mb of 64" in row.last_error
     messages = status_messages(fast_db, node_id)
     assert any("3 fast crashes in a row" in m and "memory_limit_mb" in m for m in messages)
     assert node_id not in workers_by_node(db_url)

@@ -34,13 +34,11 @@ def test_database_outage(sim, fast_env, fast_db, supervisor, db_url, jf_home):
         for node_id in ids:
             row = wait_for(
                 lambda n=node_id: (
-                    (r := nodes.get_node(fast_db, n))["status"] == "running"
-                    and r["jobs_found"] > 0
-                    and r
+                    (r := nodes.get_node(fast_db, n)).status == "running" and r.jobs_found > 0 and r
                 ),
                 what="running with results",
             )
-            pids[node_id] = row["pid"]
+            pids[node_id] = row.pid
         with fast_db.connection() as conn:
             runs_before = conn.execute("SELECT count(*) AS n FROM scrape_runs").fetchone()["n"]
 
@@ -54,9 +52,9 @@ def test_database_outage(sim, fast_env, fast_db, supervisor, db_url, jf_home):
         for node_id in ids:
             wait_for(
                 lambda n=node_id: (
-                    (r := nodes.get_node(fast_db, n))["status"] == "running"
-                    and r["heartbeat_age_s"] is not None
-                    and r["heartbeat_age_s"] < 2
+                    (r := nodes.get_node(fast_db, n)).status == "running"
+                    and r.heartbeat_age_s is not None
+                    and r.heartbeat_age_s < 2
                 ),
                 what="fresh heartbeat after the outage",
             )
@@ -65,11 +63,11 @@ def test_database_outage(sim, fast_env, fast_db, supervisor, db_url, jf_home):
             runs_after = conn.execute("SELECT count(*) AS n FROM scrape_runs").fetchone()["n"]
         assert runs_after > runs_before
         time.sleep(3 * 1.0)  # let any (wrong) staleness verdict happen before we look
-        assert {n: nodes.get_node(fast_db, n)["pid"] for n in ids} == pids
+        assert {n: nodes.get_node(fast_db, n).pid for n in ids} == pids
         assert workers_by_node(proxy.url) == {n: [p] for n, p in pids.items()}
         killed = [e for e in fetch_logs(fast_db, limit=2000) if e["event"] == "worker_killed"]
         assert killed == []
-        assert all(nodes.get_node(fast_db, n)["restarts"] == 0 for n in ids)
+        assert all(nodes.get_node(fast_db, n).restarts == 0 for n in ids)
     finally:
         supervisor.stop()
         proxy.close()

@@ -16,7 +16,7 @@ def make_spec(name="n1", **over):
 def test_deploy_list_get(db):
     node_id = nodes.deploy(db, make_spec())
     rows = nodes.list_nodes(db)
-    assert [r["id"] for r in rows] == [node_id]
+    assert [r.id for r in rows] == [node_id]
     row = rows[0]
     for key in (
         "id",
@@ -38,19 +38,19 @@ def test_deploy_list_get(db):
         "started_at",
         "spec",
     ):
-        assert key in row
-    assert row["status"] == "stopped" and row["desired"] == "running"
-    assert row["locations_total"] == 1
-    assert nodes.get_node(db, "n1")["id"] == node_id
-    assert nodes.get_node(db, str(node_id))["name"] == "n1"
-    assert nodes.get_node(db, node_id)["spec"]["country"] == "DE"
+        assert key in row.as_dict()
+    assert row.status == "stopped" and row.desired == "running"
+    assert row.locations_total == 1
+    assert nodes.get_node(db, "n1").id == node_id
+    assert nodes.get_node(db, str(node_id)).name == "n1"
+    assert nodes.get_node(db, node_id).spec["country"] == "DE"
     events = [e["event"] for e in fetch_logs(db, node_id=node_id)]
     assert events == ["deployed"]
 
 
 def test_deploy_no_start_and_duplicate_name(db):
     nodes.deploy(db, make_spec(), start=False)
-    assert nodes.get_node(db, "n1")["desired"] == "stopped"
+    assert nodes.get_node(db, "n1").desired == "stopped"
     with pytest.raises(UserError, match="already exists"):
         nodes.deploy(db, make_spec())
     assert len(nodes.list_nodes(db)) == 1
@@ -69,10 +69,10 @@ def test_change_state_checks_transitions_and_logs(db):
         old = nodes.change_state(conn, node_id, NodeStatus.STARTING, reason="spawn", pid=4242)
     assert old == NodeStatus.STOPPED
     row = nodes.get_node(db, node_id)
-    assert row["status"] == "starting" and row["pid"] == 4242
+    assert row.status == "starting" and row.pid == 4242
     with pytest.raises(TransitionError), db.connection() as conn:
         nodes.change_state(conn, node_id, NodeStatus.BACKOFF)
-    assert nodes.get_node(db, node_id)["status"] == "starting"
+    assert nodes.get_node(db, node_id).status == "starting"
     with pytest.raises(ValueError), db.connection() as conn:
         nodes.change_state(conn, node_id, NodeStatus.RUNNING, spec="{}")
     with db.connection() as conn:
@@ -85,13 +85,13 @@ def test_requests(db):
     node_id = nodes.deploy(db, make_spec())
     nodes.request_stop(db, node_id)
     row = nodes.get_node(db, node_id)
-    assert row["desired"] == "stopped" and row["stop_requested"]
+    assert row.desired == "stopped" and row.stop_requested
     nodes.request_start(db, node_id)
     row = nodes.get_node(db, node_id)
-    assert row["desired"] == "running" and not row["stop_requested"]
+    assert row.desired == "running" and not row.stop_requested
     nodes.request_kill(db, node_id)
     row = nodes.get_node(db, node_id)
-    assert row["kill_requested"] and row["desired"] == "stopped"
+    assert row.kill_requested and row.desired == "stopped"
 
 
 def test_start_after_fatal_leaves_fatal(db):
@@ -102,7 +102,7 @@ def test_start_after_fatal_leaves_fatal(db):
         nodes.change_state(conn, node_id, NodeStatus.FATAL, fast_crashes=5)
     nodes.request_start(db, node_id)
     row = nodes.get_node(db, node_id)
-    assert row["status"] == "stopped" and row["fast_crashes"] == 0
+    assert row.status == "stopped" and row.fast_crashes == 0
 
 
 def test_delete_refused_while_running(db):

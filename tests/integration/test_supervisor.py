@@ -14,7 +14,8 @@ from engine.fleet import nodes
 from engine.fleet.events import fetch_logs
 from engine.fleet.spec import parse_spec
 from engine.settings import Settings
-from engine.supervisor.loop import Supervisor, supervisor_holder
+from engine.supervisor.lease import supervisor_holder
+from engine.supervisor.loop import Supervisor
 from engine.supervisor.procs import Identity
 
 
@@ -123,17 +124,17 @@ def test_spawn_run_stop(fast_settings, db):
     try:
         sup._tick_once()
         row = nodes.get_node(db, node_id)
-        assert row["status"] == "starting" and row["host"] == "fakehost"
-        pid = row["pid"]
+        assert row.status == "starting" and row.host == "fakehost"
+        pid = row.pid
         beat(db, node_id)
         sup._tick_once()
-        assert nodes.get_node(db, node_id)["status"] == "running"
+        assert nodes.get_node(db, node_id).status == "running"
         nodes.request_stop(db, node_id)
         sup._tick_once()
         assert procs.signals == [(pid, signal.SIGTERM)]
         sup._tick_once()
         row = nodes.get_node(db, node_id)
-        assert row["status"] == "stopped" and row["pid"] is None
+        assert row.status == "stopped" and row.pid is None
     finally:
         sup.shutdown()
 
@@ -169,11 +170,11 @@ def test_boot_adopts_live_worker_and_cleans_the_rest(fast_settings, db):
     procs.add(52, 777.0)  # pid 52 now belongs to someone else: never signal
     sup = make(fast_settings, db, procs)
     try:
-        assert nodes.get_node(db, live)["status"] == "running"
-        assert nodes.get_node(db, live)["pid"] == 50
-        assert nodes.get_node(db, reused)["status"] == "stopped"
+        assert nodes.get_node(db, live).status == "running"
+        assert nodes.get_node(db, live).pid == 50
+        assert nodes.get_node(db, reused).status == "stopped"
         # The dead one crashed unasked and is on its way back.
-        assert nodes.get_node(db, dead)["status"] in ("backoff", "starting")
+        assert nodes.get_node(db, dead).status in ("backoff", "starting")
         assert all(pid != 52 for pid, _ in procs.signals)
         assert procs.table[52]["alive"]
         sup.events.flush()
@@ -197,7 +198,7 @@ def test_hung_worker_at_boot_is_killed(fast_settings, db):
     sup = make(fast_settings, db, procs)
     try:
         assert (60, signal.SIGKILL) in procs.signals
-        assert nodes.get_node(db, node_id)["status"] in ("backoff", "starting")
+        assert nodes.get_node(db, node_id).status in ("backoff", "starting")
     finally:
         sup.shutdown()
 
@@ -210,12 +211,12 @@ def test_no_staleness_verdict_during_grace_after_outage(fast_settings, db):
         sup._tick_once()
         beat(db, node_id)
         sup._tick_once()
-        assert nodes.get_node(db, node_id)["status"] == "running"
+        assert nodes.get_node(db, node_id).status == "running"
         sup._db_went_down()
         beat(db, node_id, age=60)  # could not beat while the database was away
         sup._tick_once()  # the database answers again: grace starts
         assert procs.signals == []
-        assert nodes.get_node(db, node_id)["status"] == "running"
+        assert nodes.get_node(db, node_id).status == "running"
         sup._grace_until = 0  # grace over, still no heartbeat: now it is stale
         sup._tick_once()
         assert procs.signals and procs.signals[-1][1] == signal.SIGKILL
@@ -229,7 +230,7 @@ def test_deleted_node_worker_is_killed(fast_settings, db):
     sup = make(fast_settings, db, procs)
     try:
         sup._tick_once()
-        pid = nodes.get_node(db, node_id)["pid"]
+        pid = nodes.get_node(db, node_id).pid
         nodes.delete_node(db, node_id, force=True)
         sup._tick_once()
         assert (pid, signal.SIGKILL) in procs.signals
@@ -244,12 +245,12 @@ def test_low_memory_defers_spawn(fast_settings, db):
     sup = make(fast_settings, db, procs)
     try:
         sup._tick_once()
-        assert nodes.get_node(db, node_id)["status"] == "stopped"
+        assert nodes.get_node(db, node_id).status == "stopped"
         sup.events.flush()
         assert any(e["event"] == "spawn_deferred" for e in fetch_logs(db, node_id=node_id))
         procs.memory = 8 * 2**30
         sup._tick_once()
-        assert nodes.get_node(db, node_id)["status"] == "starting"
+        assert nodes.get_node(db, node_id).status == "starting"
     finally:
         sup.shutdown()
 
@@ -261,7 +262,7 @@ def test_shutdown_with_stop_workers(fast_settings, db):
     sup._tick_once()
     sup.shutdown(stop_workers=True)
     row = nodes.get_node(db, node_id)
-    assert row["status"] == "stopped" and row["desired"] == "running"
+    assert row.status == "stopped" and row.desired == "running"
 
 
 def test_worker_env_carries_settings_not_argv(fast_settings, db: Database):

@@ -1,0 +1,301 @@
+"""What to do about one node: a pure function of the node row and what is known of its process.
+
+``plan`` reads a ``NodeView`` (the database's side, ages by the database clock) and a
+``ProcView`` (this supervisor's side) and returns the actions that move the node toward its
+desired state. No I/O here: ``engine.supervisor.loop`` carries the actions out. supervisord's
+ideas: startsecs and startretries (fast crashes in a row lead to FATAL), exponential backoff
+between restarts, SIGTERM then SIGKILL after a grace period.
+
+Actions are a tagged union of frozen dataclasses; the loop dispatches on their type, never on
+the text of a reason (reasons are for people and the event log).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine.fleet.rows import NOW, Later
+from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus
+from engine.protocol import EXIT_CONFIG, EXIT_RECYCLE
+from engine.settings import Settings
+
+S = NodeStatus
+
+# An unanswered SIGKILL is sent again after this long (the first may have been lost).
+KILL_RETRY_S = 5.0
+
+Level = Literal["debug", "info", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """What the database says about a node (ages by the database clock)."""
+
+    id: int
+    status: NodeStatus
+    desired: Desired
+    stop_requested: bool = False
+    kill_requested: bool = False
+    has_heartbeat: bool = False
+    heartbeat_age_s: float | None = None
+    fast_crashes: int = 0
+    start_due: bool = True
+    memory_limit_mb: int = 256
+    last_exit: int | None = None
+    restarts: int = 0
+
+
+@dataclass(frozen=True)
+class ProcView:
+    """What this supervisor knows about the node's worker process."""
+
+    state: Literal["none", "alive", "gone"] = "none"
+    exit_code: int | None = None
+    uptime_s: float = 0.0
+    term_sent_age_s: float | None = None  # seconds since SIGTERM (None: not sent)
+    kill_sent_age_s: float | None = None
+    kill_reason: str | None = None  # set when we killed or recycled it unasked (stale, no start)
+    killed_on_request: bool = False
+    rss_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    stale_after: float
+    stop_grace: float
+    start_secs: float
+    start_retries: int
+    backoff_base: float
+    backoff_max: float
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Policy:
+        return cls(
+            s.stale_after,
+            s.stop_grace,
+            s.start_secs,
+            s.start_retries,
+            s.backoff_base,
+            s.backoff_max,
+        )
+
+    def backoff(self, fast_crashes: int) -> float:
+        return min(self.backoff_max, self.backoff_base * 2 ** max(fast_crashes - 1, 0))
+
+
+# --- the actions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """Claim the node and start a worker for it."""
+
+
+@dataclass(frozen=True)
+class Defer:
+    """A spawn postponed (today: too little free memory)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Term:
+    """SIGTERM the worker (a stop or restart someone asked for)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Recycle:
+    """SIGTERM the worker unasked; its exit then counts as a crash with this reason."""
+
+    reason: str
+    level: Level = "warning"
+
+
+@dataclass(frozen=True)
+class Kill:
+    """SIGKILL the worker. ``reason=None``: a resend of a SIGKILL already reported;
+    ``on_request``: a person asked for it, so the exit is no crash."""
+
+    reason: str | None = None
+    level: Level = "warning"
+    on_request: bool = False
+
+
+@dataclass(frozen=True)
+class SetState:
+    """Move the node to ``status`` (through ``change_state``), writing ``fields`` with it."""
+
+    status: NodeStatus
+    reason: str
+    level: Level = "info"
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Forget:
+    """The worker is gone: stop tracking it."""
+
+
+@dataclass(frozen=True)
+class ClearRequests:
+    """Clear stop_requested and kill_requested without a change of status."""
+
+
+@dataclass(frozen=True)
+class ResetFastCrashes:
+    """The worker has been up longer than start_secs: its crash streak is over."""
+
+
+Action = (
+    Spawn | Defer | Term | Recycle | Kill | SetState | Forget | ClearRequests | ResetFastCrashes
+)
+
+
+def _state(status: NodeStatus, reason: str, *, level: Level = "info", **fields: Any) -> SetState:
+    return SetState(status, reason, level, fields)
+
+
+# Fields that say "no worker now" (written with every move to a status without a process).
+CLEARED: dict[str, Any] = {"pid": None, "proc_started_at": None, "stopped_at": NOW}
+
+
+def plan(
+    node: NodeView, proc: ProcView, policy: Policy, *, in_grace: bool, memory_ok: bool
+) -> list[Action]:
+    """The actions that move ``node`` toward its desired state (pure: no I/O)."""
+    if proc.state == "alive":
+        return _plan_alive(node, proc, policy, in_grace=in_grace)
+    if proc.state == "gone":
+        return _plan_gone(node, proc, policy)
+    # No process.
+    status = node.status
+    if node.desired == Desired.RUNNING:
+        if status in (S.STOPPED, S.EXITED, S.LOST) or (status == S.BACKOFF and node.start_due):
+            return [Spawn()] if memory_ok else [Defer("low memory")]
+        return []
+    if status in (S.EXITED, S.BACKOFF, S.LOST):
+        return [_state(S.STOPPED, "stop requested", **CLEARED)]
+    return []
+
+
+def _plan_alive(node: NodeView, proc: ProcView, policy: Policy, *, in_grace: bool) -> list[Action]:
+    status = node.status
+    if proc.kill_sent_age_s is not None:
+        # Already SIGKILLed; wait for the reaper (retry in case the first one was lost).
+        return [Kill()] if proc.kill_sent_age_s > KILL_RETRY_S else []
+    if node.kill_requested:
+        why = "killed on request"
+        return [
+            Kill(why, level="info", on_request=True),
+            _state(S.STOPPED, why, stop_requested=False, kill_requested=False, **CLEARED)
+            if status != S.STOPPED
+            else ClearRequests(),
+        ]
+    if status in (S.STARTING, S.RUNNING) and (
+        node.desired == Desired.STOPPED or node.stop_requested
+    ):
+        why = "stop requested" if node.desired == Desired.STOPPED else "restart requested"
+        return [Term(why), _state(S.STOPPING, why)]
+    if status == S.STARTING:
+        if node.has_heartbeat:
+            return [_state(S.RUNNING, "first heartbeat")]
+        if proc.uptime_s > policy.stale_after and not in_grace:
+            return [Kill(f"no heartbeat {proc.uptime_s:.0f} s after start")]
+        return []
+    if status == S.RUNNING:
+        if proc.term_sent_age_s is not None:
+            # Being recycled (SIGTERM while running): wait for the exit, then insist.
+            if proc.term_sent_age_s > policy.stop_grace:
+                return [Kill(f"did not exit within {policy.stop_grace:g} s of SIGTERM")]
+            return []
+        age = node.heartbeat_age_s
+        if age is not None and age > policy.stale_after and not in_grace:
+            return [Kill(f"heartbeat stale for {age:.1f} s")]
+        limit = node.memory_limit_mb * 1024 * 1024
+        if proc.rss_bytes is not None and proc.rss_bytes > limit:
+            # Recycled like a crash (restarts counter, backoff): a worker over its limit soon
+            # after every start would otherwise be restarted forever; its fast exits lead to
+            # FATAL like any crash loop, with the memory named in last_error.
+            return [
+                Recycle(
+                    f"recycled: memory {proc.rss_bytes >> 20} MiB above the node's "
+                    f"memory_limit_mb of {node.memory_limit_mb}"
+                )
+            ]
+        if node.fast_crashes and proc.uptime_s >= policy.start_secs:
+            return [ResetFastCrashes()]
+        return []
+    if status == S.STOPPING:
+        if proc.term_sent_age_s is None:
+            return [Term("stopping")]
+        if proc.term_sent_age_s > policy.stop_grace:
+            return [Kill(f"did not stop within {policy.stop_grace:g} s")]
+        return []
+    if (
+        status == S.LOST
+        and node.has_heartbeat
+        and (in_grace or (node.heartbeat_age_s or 0) <= policy.stale_after)
+    ):
+        return [_state(S.RUNNING, "host back; worker alive")]
+    # A live process for a node at rest: never ours to keep.
+    return [Kill(f"stray worker for a {status} node")]
+
+
+def _plan_gone(node: NodeView, proc: ProcView, policy: Policy) -> list[Action]:
+    status = node.status
+    forget: list[Action] = [Forget()]
+    code = proc.exit_code if proc.exit_code is not None else node.last_exit
+    code_field: dict[str, Any] = {"last_exit": code}
+    if proc.killed_on_request or status not in PROCESS_STATES | {S.LOST}:
+        return forget
+    # Whether we ended it unasked (stale, no start, over memory): then it is a crash, whatever
+    # the exit code or the requests made meanwhile.
+    ended_by_us = proc.kill_reason is not None
+    if status == S.STOPPING or (
+        not ended_by_us and (node.stop_requested or node.desired == Desired.STOPPED)
+    ):
+        why = "worker gone" if status == S.LOST else "worker exited"
+        return [*forget, _state(S.STOPPED, why, **code_field, **CLEARED)]
+    if code == EXIT_RECYCLE and not ended_by_us:
+        return [*forget, _state(S.STOPPED, "recycled after max cycles", **code_field, **CLEARED)]
+    if status == S.LOST:
+        return [*forget, _state(S.STOPPED, "worker gone while host was lost", **CLEARED)]
+    # A crash (or a worker we had to end).
+    fast = proc.uptime_s < policy.start_secs
+    crashes = node.fast_crashes + 1 if fast else 0
+    why = proc.kill_reason or (
+        f"exited with code {code}" if code is not None else "vanished (exit code unknown)"
+    )
+    exited = _state(
+        S.EXITED,
+        why,
+        level="warning",
+        last_error=why,
+        restarts=node.restarts + 1,
+        **code_field,
+        **CLEARED,
+    )
+    if code == EXIT_CONFIG and not ended_by_us:
+        return [*forget, exited, _state(S.FATAL, "the node's spec cannot run", level="error")]
+    if crashes >= policy.start_retries:
+        return [
+            *forget,
+            exited,
+            _state(
+                S.FATAL,
+                f"{crashes} fast crashes in a row (last: {why}); start it again by hand",
+                level="error",
+                fast_crashes=crashes,
+            ),
+        ]
+    delay = policy.backoff(crashes) if fast else policy.backoff_base
+    return [
+        *forget,
+        exited,
+        _state(
+            S.BACKOFF, f"restart in {delay:g} s", fast_crashes=crashes, next_start_at=Later(delay)
+        ),
+    ]
