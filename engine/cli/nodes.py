@@ -17,7 +17,7 @@ from engine.errors import UserError
 from engine.fleet.events import format_event, redact
 from engine.fleet.states import Desired
 from engine.fleet.states import NodeStatus as S
-from engine.text import terminal_text
+from engine.text import visible_text
 
 LIST_KEYS = (
     "id",
@@ -280,7 +280,7 @@ def logs_cmd(
             line = line.replace(
                 f"node {row['node_id']} ", f"node {row['node_id']}:{row['node_name']} ", 1
             )
-        sys.stdout.write(terminal_text(redact(line)) + "\n")
+        sys.stdout.write(visible_text(redact(line), one_line=True) + "\n")
 
     rows = fetch_logs(db, node_id=node_id, levels=levels, limit=max(lines, 1))
     for row in rows:
