@@ -281,14 +281,26 @@ def import_cmd(state: CliState, file: Path, quiet: bool) -> None:
 def export(
     state: CliState, fmt: str, out: Path, text: str | None, quiet: bool, **filters: Any
 ) -> None:
-    """Export postings (streamed: memory stays flat over millions of rows)."""
+    """Export postings (streamed: memory stays flat over millions of rows).
+
+    With --out - the export goes to stdout (the progress bar and summary to stderr); a terminal
+    as stdout is refused, as the export holds scraped text as it came.
+    """
     import sys
 
+    from engine.errors import UserError
     from engine.jobs.export import export_jobs
 
+    to_stdout = str(out) == "-"
+    if to_stdout and sys.stdout.isatty():
+        # The export is data, scraped text as it came (escape sequences included), not
+        # something for a terminal to interpret.
+        raise UserError(
+            "refusing to write the export to a terminal: redirect it to a file or pipe it "
+            "(e.g. | less)"
+        )
     db = state.db()
     query = _query(text, filters)
-    to_stdout = str(out) == "-"
     target: Path | BinaryIO = sys.stdout.buffer if to_stdout else out
     label = "stdout" if to_stdout else out.name
     try:

@@ -214,7 +214,8 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
         db = state.db()
         row = nodes.get_node(db, node)
         if confirm and not yes:
-            click.confirm(f"{name} node {row['name']} (id {row['id']})?", abort=True)
+            shown = visible_text(row["name"], one_line=True)
+            click.confirm(f"{name} node {shown} (id {row['id']})?", abort=True)
         getattr(nodes, action)(db, row["id"])
         info(f"{name}: node {row['name']} (id {row['id']}) — request recorded")
 
@@ -236,7 +237,8 @@ def rm_cmd(state: CliState, node: str, yes: bool) -> None:
     db = state.db()
     row = nodes.get_node(db, node)
     if not yes:
-        click.confirm(f"remove node {row['name']} (id {row['id']}) and its logs?", abort=True)
+        shown = visible_text(row["name"], one_line=True)
+        click.confirm(f"remove node {shown} (id {row['id']}) and its logs?", abort=True)
     if row["status"] in PROCESS_STATES:
         nodes.request_kill(db, row["id"])
         deadline = time.monotonic() + state.settings.stop_grace + 5

@@ -232,6 +232,26 @@ def test_export_to_stdout(one_posting: dict[str, str], fmt: str) -> None:
         assert pq.read_table(io.BytesIO(done.stdout)).num_rows == 1
 
 
+def test_export_to_stdout_refuses_a_terminal(one_posting: dict[str, str]) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", "export", "--format", "csv", "--out", "-"],
+            env=one_posting,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 1
+    assert "refusing to write the export to a terminal" in done.stderr
+
+
 # --- import -------------------------------------------------------------------------------------
 
 
