@@ -98,13 +98,12 @@ def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | _Skip, int]]:
             )
         while True:
             try:
-                row = next(reader)
+                row: dict[str, Any] | _Skip = _from_csv(next(reader))
             except StopIteration:
                 return
-            except csv.Error as exc:  # e.g. a NUL byte; the reader carries on with the next line
-                yield reader.line_num, (reader.line_num, f"not CSV ({exc})"), fh.buffer.tell()  # type: ignore[attr-defined]
-                continue
-            yield reader.line_num, _from_csv(row), fh.buffer.tell()  # type: ignore[attr-defined]
+            except csv.Error as exc:  # a malformed record; the reader carries on after it
+                row = (reader.line_num, f"not CSV ({exc})")
+            yield reader.line_num, row, fh.buffer.tell()  # type: ignore[attr-defined]
 
 
 def _json_kind(value: object) -> str:
