@@ -16,7 +16,12 @@ _PASSWORD_KV = re.compile(r"(?i)(?P<key>\bpassword\s*=\s*)(?P<val>'[^']*'|[^\s&]
 
 
 def mask_url(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***`` (user names are kept: they help)."""
+    """Return ``url`` with any password replaced by ``***`` (user names are kept: they help).
+
+    A libpq key/value string (``host=... password=...``) is masked too: it is no URL, and
+    ``urlsplit`` would take all of it for a path and leave the password in."""
+    if "://" not in url:
+        return mask_text(url)
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -5,6 +5,7 @@ Every setting is listed with a one-line comment in ``.env.example``.
 
 from __future__ import annotations
 
+import os
 import socket
 from functools import cache
 from pathlib import Path
@@ -83,3 +84,34 @@ class Settings(BaseSettings):
 @cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def dotenv_supplied(
+    names: tuple[str, ...], *, overridden: tuple[str, ...] = ()
+) -> tuple[Path, list[str]] | None:
+    """Which of the settings ``names`` the ``.env`` file of the current directory supplies:
+    ``(absolute path of the file, names)``, or None when it supplies none of them.
+
+    A value in ``.env`` only counts when it takes effect: the environment wins over ``.env``
+    (pydantic-settings' order), and so do the ``overridden`` settings (given on the command line).
+    Empty values are left out (they mean the default).
+    """
+    env_file = Settings.model_config.get("env_file")
+    if not isinstance(env_file, str):
+        return None
+    path = Path(env_file)
+    if not path.is_file():
+        return None
+    from dotenv import dotenv_values  # pydantic-settings' own reader; only needed with a .env
+
+    prefix = str(Settings.model_config.get("env_prefix", "")).lower()
+    in_file = {key.lower(): value for key, value in dotenv_values(path).items() if value}
+    in_environment = {key.lower() for key in os.environ}
+    supplied = [
+        name
+        for name in names
+        if name not in overridden
+        and f"{prefix}{name}" in in_file
+        and f"{prefix}{name}" not in in_environment
+    ]
+    return (path.resolve(), supplied) if supplied else None

@@ -6,10 +6,11 @@ bars go to stderr, so ``--json`` output and redirected exports stay clean.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 from rich.progress import (
@@ -23,7 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from engine.cli.output import info, print_json, print_table, stderr
+from engine.cli.output import info, literal, print_json, print_table, stderr, stdout
 from engine.cli.state import CliState, common_options, pass_state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -185,12 +186,8 @@ def show(state: CliState, job_id: int, as_json: bool) -> None:
     fields = [k for k in row if k not in ("description", "extra")]
     print_table([{"field": k, "value": row[k]} for k in fields], ["field", "value"])
     if row.get("description"):
-        from rich.text import Text
-
-        from engine.cli.output import stdout
-
         stdout.print()
-        stdout.print(Text(row["description"]))
+        stdout.print(literal(row["description"]))
 
 
 @jobs_group.command("stats")
@@ -230,20 +227,33 @@ def stats(state: CliState, as_json: bool) -> None:
 def import_cmd(state: CliState, file: Path, quiet: bool) -> None:
     """Import postings from a CSV written by python-jobspy, or from JSONL.
 
-    Rows go through the same cleaning and de-duplication as scraped ones.
+    Rows go through the same cleaning and de-duplication as scraped ones. A line that cannot be
+    used (not JSON, not an object, no job URL) is skipped and the rest are still stored; the
+    summary on stderr says how many postings were stored (new and already known) and which lines
+    were skipped. Exit status: 0 when at least one row was stored or the file had no rows (a
+    warning names skipped lines), 1 when every row was skipped.
     """
     from engine.jobs.importer import import_file
 
     db = state.db()
     if quiet:
-        result = import_file(db, file)
+        report = import_file(db, file)
     else:
         with _progress_bar(f"importing {file.name}", in_bytes=True) as progress:
-            result = import_file(db, file, progress=progress)
+            report = import_file(db, file, progress=progress)
     info(
-        f"imported {file.name}: {result.found} postings, {result.new} new, "
-        f"{result.known} already known, {result.skipped} rows skipped"
+        f"imported {file.name}: stored {report.stored} postings, {report.new} new, "
+        f"{report.known} already known, {report.skipped} skipped"
     )
+    if report.skipped:
+        listed = "; ".join(f"line {line}: {why}" for line, why in report.problems)
+        more = report.skipped - len(report.problems)
+        tail = f"; and {more} more" if more > 0 else ""
+        info(f"warning: skipped {listed}{tail}")
+    if report.skipped and not report.stored:
+        from engine.errors import UserError
+
+        raise UserError(f"nothing was stored: none of the rows of {file.name} could be used")
 
 
 @click.command("export")
@@ -257,28 +267,57 @@ def import_cmd(state: CliState, file: Path, quiet: bool) -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
     required=True,
-    help="File to write (replaced when complete).",
+    help=(
+        "File to write, or - for stdout. A file is replaced when complete (atomically); an "
+        "existing symlink, device, directory or fifo is refused."
+    ),
 )
 @click.option("--text", help="Full-text filter, as in `jobs search`.")
 @_filter_options
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (it goes to stderr).")
 @pass_state
 def export(
     state: CliState, fmt: str, out: Path, text: str | None, quiet: bool, **filters: Any
 ) -> None:
-    """Export postings (streamed: memory stays flat over millions of rows)."""
+    """Export postings (streamed: memory stays flat over millions of rows).
+
+    With --out - the export goes to stdout (the progress bar and summary to stderr); a terminal
+    as stdout is refused, as the export holds scraped text as it came.
+    """
+    import sys
+
+    from engine.errors import UserError
     from engine.jobs.export import export_jobs
 
+    to_stdout = str(out) == "-"
+    if to_stdout and sys.stdout.isatty():
+        # The export is data, scraped text as it came (escape sequences included), not
+        # something for a terminal to interpret.
+        raise UserError(
+            "refusing to write the export to a terminal: redirect it to a file or pipe it "
+            "(e.g. | less)"
+        )
     db = state.db()
     query = _query(text, filters)
-    if quiet:
-        written = export_jobs(db, query, fmt, out)
-    else:
-        with _progress_bar(f"exporting to {out.name}", in_bytes=False) as progress:
-            written = export_jobs(db, query, fmt, out, progress=progress)
-    info(f"wrote {written} postings to {out}")
+    target: Path | BinaryIO = sys.stdout.buffer if to_stdout else out
+    label = "stdout" if to_stdout else out.name
+    try:
+        if quiet:
+            written = export_jobs(db, query, fmt, target)
+        else:
+            with _progress_bar(f"exporting to {label}", in_bytes=False) as progress:
+                written = export_jobs(db, query, fmt, target, progress=progress)
+        if to_stdout:
+            sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python's exit-time flush of
+        # stdout from complaining again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(1) from None
+    info(f"wrote {written} postings to {'stdout' if to_stdout else out}")
 
 
 def register(cli: click.Group) -> None:

@@ -16,7 +16,7 @@ from engine.cli.state import CliState
 from engine.db.handle import Database
 from engine.errors import UserError
 from engine.fleet.events import format_event, redact
-from engine.text import terminal_text
+from engine.text import visible_text
 
 
 def load_tui() -> Callable[..., None]:
@@ -73,7 +73,7 @@ def _echo_node_events(db: Database, stop: threading.Event) -> None:
     try:
         for row in follower.follow(stop.is_set):
             if row.get("node_id") is not None:
-                sys.stderr.write(terminal_text(redact(format_event(row))) + "\n")
+                sys.stderr.write(visible_text(redact(format_event(row)), one_line=True) + "\n")
                 sys.stderr.flush()
     except Exception:  # never take the supervisor down for an echo
         return

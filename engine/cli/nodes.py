@@ -18,7 +18,7 @@ from engine.fleet.events import format_event, redact
 from engine.fleet.rows import NodeRow
 from engine.fleet.states import Desired
 from engine.fleet.states import NodeStatus as S
-from engine.text import terminal_text
+from engine.text import visible_text
 
 # The bounds of deploy's numeric options are NodeSpec's own (tests/unit/test_cli_ranges.py keeps
 # them equal); stating them here lets click answer before the spec model loads.
@@ -258,7 +258,8 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
         db = state.db()
         row = nodes.get_node(db, node)
         if confirm and not yes:
-            click.confirm(f"{name} node {row.name} (id {row.id})?", abort=True)
+            shown = visible_text(row.name, one_line=True)
+            click.confirm(f"{name} node {shown} (id {row.id})?", abort=True)
         getattr(nodes, action)(db, row.id)
         info(f"{name}: node {row.name} (id {row.id}) — request recorded")
         already_down = action in ("request_stop", "request_kill") and row.status in (
@@ -286,7 +287,8 @@ def rm_cmd(state: CliState, node: str, yes: bool) -> None:
     db = state.db()
     row = nodes.get_node(db, node)
     if not yes:
-        click.confirm(f"remove node {row.name} (id {row.id}) and its logs?", abort=True)
+        shown = visible_text(row.name, one_line=True)
+        click.confirm(f"remove node {shown} (id {row.id}) and its logs?", abort=True)
     if row.status in PROCESS_STATES:
         nodes.request_kill(db, row.id)
         deadline = time.monotonic() + state.settings.stop_grace + 5
@@ -337,7 +339,7 @@ def logs_cmd(
             line = line.replace(
                 f"node {row['node_id']} ", f"node {row['node_id']}:{row['node_name']} ", 1
             )
-        sys.stdout.write(terminal_text(redact(line)) + "\n")
+        sys.stdout.write(visible_text(redact(line), one_line=True) + "\n")
 
     rows = fetch_logs(db, node_id=node_id, levels=levels, limit=max(lines, 1))
     for row in rows:

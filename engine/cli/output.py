@@ -1,7 +1,9 @@
 """How the CLI prints: JSON for machines, plain tables for people, errors as one sentence.
 
-Values from the outside world (scraped text, log messages) are printed literally: tables get
-``rich.text.Text`` cells, never markup strings.
+Values from the outside world (scraped text, log messages, node names) are printed literally:
+every string goes through :func:`engine.text.visible_text` (control characters shown, never
+sent) and into a ``rich.text.Text`` (markup never parsed); JSON through
+:func:`engine.text.json_for_terminal`, written with ``sys.stdout.write`` (rich never sees it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from engine.text import json_for_terminal, visible_text
+
 stdout = Console(highlight=False, soft_wrap=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -31,13 +35,15 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def to_json(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False)
-
-
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, default=_json_default, ensure_ascii=False, indent=2))
+    text = json.dumps(value, default=_json_default, ensure_ascii=False, indent=2)
+    sys.stdout.write(json_for_terminal(text))
     sys.stdout.write("\n")
+
+
+def literal(value: object, *, one_line: bool = False, style: str = "") -> Text:
+    """``value`` as a rich ``Text`` that prints exactly what it says, controls made visible."""
+    return Text(visible_text(value, one_line=one_line), style=style)
 
 
 def print_table(
@@ -47,13 +53,13 @@ def print_table(
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(Text("" if row.get(c) is None else str(row.get(c))) for c in columns))
+        table.add_row(*(literal(row.get(c), one_line=True) for c in columns))
     stdout.print(table)
 
 
 def error(message: str) -> None:
-    stderr.print(Text(f"jobfleet: error: {message}", style="red"))
+    stderr.print(literal(f"jobfleet: error: {message}", style="red"))
 
 
 def info(message: str) -> None:
-    stderr.print(Text(message))
+    stderr.print(literal(message))

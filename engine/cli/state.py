@@ -13,8 +13,10 @@ from typing import Any, TypeVar
 
 import click
 
+from engine.cli.output import info
 from engine.db.handle import Database, open_database
-from engine.settings import Settings
+from engine.redact import mask_url
+from engine.settings import Settings, dotenv_supplied
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +40,7 @@ class CliState:
             if self.home is not None:
                 overrides["home"] = self.home
             self._settings = Settings(**overrides)
+            _report_dotenv(self._settings, overridden=tuple(overrides))
         return self._settings
 
     def db(self, *, migrate: bool = True) -> Database:
@@ -49,6 +52,32 @@ class CliState:
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
+
+
+_dotenv_reported = False
+
+
+def _report_dotenv(settings: Settings, *, overridden: tuple[str, ...]) -> None:
+    """Say once on stderr when a ``.env`` in the current directory chose the database or the
+    data directory: a file planted in a directory someone runs jobfleet from could otherwise
+    point it at another server unnoticed. The URL's password is masked."""
+    global _dotenv_reported
+    if _dotenv_reported:
+        return
+    found = dotenv_supplied(("database_url", "home"), overridden=overridden)
+    if found is None:
+        return
+    _dotenv_reported = True
+    path, names = found
+    shown = []
+    for name in names:
+        if name == "database_url" and settings.database_url is not None:
+            shown.append(
+                f"JOBFLEET_DATABASE_URL={mask_url(settings.database_url.get_secret_value())}"
+            )
+        elif name == "home":
+            shown.append(f"JOBFLEET_HOME={settings.home}")
+    info(f"jobfleet: settings from {path}: {', '.join(shown)}")
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -66,7 +95,11 @@ def common_options(func: F) -> F:
             metavar="URL",
             expose_value=False,
             callback=_remember,
-            help="PostgreSQL URL (default: $JOBFLEET_DATABASE_URL, else the embedded server).",
+            help=(
+                "PostgreSQL URL (default: $JOBFLEET_DATABASE_URL, else the embedded server). "
+                "Prefer the environment variable for a URL with a password: argv is visible "
+                "to other users in ps."
+            ),
         ),
         click.option(
             "--home",

@@ -32,7 +32,7 @@ from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
 from engine.protocol import LOGS_CHANNEL
 from engine.redact import mask_text
-from engine.text import pg_text
+from engine.text import pg_text, visible_text
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def redact(text: str) -> str:
 
 def log_text(text: Any, limit: int = MAX_MESSAGE) -> str:
     """A log message or field as stored: storable (``pg_text``), bounded, secrets masked.
-    (Terminals get ``terminal_text`` on top when they show it.)"""
+    (Terminals get ``visible_text`` or ``terminal_text`` on top when they show it.)"""
     value = pg_text(str(text))
     if len(value) > limit:
         value = value[:limit] + "…"
@@ -129,9 +129,9 @@ class EventWriter:
     """Buffered writer of node_logs rows; flushes when ``max_batch`` events wait or every
     ``flush_interval`` seconds (from a small daemon thread), and on ``flush()``/``close()``.
 
-    ``mirror`` (e.g. sys.stderr) receives every event as one masked line as it is emitted, so a
-    headless supervisor shows them at once and a worker's log file has them even when the
-    database is away.
+    ``mirror`` (e.g. sys.stderr) receives every event as one masked line (``visible_text``) as it
+    is emitted, so a headless supervisor shows them at once and a worker's log file has them even
+    when the database is away.
     """
 
     def __init__(
@@ -185,7 +185,9 @@ class EventWriter:
         )
         if self.mirror is not None:
             with contextlib.suppress(Exception):
-                self.mirror.write(format_event(ev) + "\n")
+                # The mirror is a terminal (headless supervisor) or a worker's log file
+                # that people `tail`: control characters in messages are shown, never sent.
+                self.mirror.write(visible_text(format_event(ev), one_line=True) + "\n")
                 self.mirror.flush()
         with self._lock:
             if len(self._buffer) == self._buffer.maxlen:

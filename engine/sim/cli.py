@@ -60,7 +60,12 @@ def _faults(
     multiple=True,
     metavar="USER:PASS",
     callback=_credentials,
-    help="Require proxy Basic auth; repeat for several credentials.",
+    envvar="JOBFLEET_SIM_AUTH",
+    help=(
+        "Require proxy Basic auth; repeat for several credentials. Prefer the environment "
+        "variable JOBFLEET_SIM_AUTH (space-separated USER:PASS pairs): argv is visible to other "
+        "users in ps."
+    ),
 )
 @click.option(
     "--exit-ip", default=DEFAULT_EXIT_IP, show_default=True, help="Address the IP echo reports."

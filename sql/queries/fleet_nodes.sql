@@ -14,7 +14,8 @@ SELECT * FROM nodes_listed ORDER BY id;
 SELECT * FROM nodes_listed WHERE id = %(id)s;
 
 -- name: get_node_by_name
-SELECT id FROM nodes WHERE name = %(name)s;
+-- Ignoring case, as names are unique (sql/0008): `jobfleet stop PY-US` finds "py-us".
+SELECT id FROM nodes WHERE lower(name) = lower(%(name)s);
 
 -- name: lock_node_status
 SELECT status::text AS status FROM nodes WHERE id = %(id)s FOR UPDATE;

@@ -56,6 +56,53 @@ def test_deploy_no_start_and_duplicate_name(db):
     assert len(nodes.list_nodes(db)) == 1
 
 
+def test_names_are_unique_ignoring_case(db):
+    node_id = nodes.deploy(db, make_spec("py-us"), start=False)
+    with pytest.raises(UserError) as caught:
+        nodes.deploy(db, make_spec("PY-US"), start=False)
+    # The same sentence as an exact duplicate, naming the name that was asked for.
+    assert str(caught.value) == (
+        "a node named 'PY-US' already exists; choose another name or remove it first (jobfleet rm)"
+    )
+    assert [r.name for r in nodes.list_nodes(db)] == ["py-us"]
+    # Lookup by name ignores case too (the index makes it unambiguous).
+    assert nodes.get_node(db, "PY-US").id == node_id
+    assert nodes.get_node(db, "Py-Us").id == node_id
+
+
+def test_case_duplicates_of_an_old_database_are_renamed_by_the_migration(
+    empty_db_url, tmp_path, monkeypatch
+):
+    import json
+
+    import engine.db.migrations as migrations_module
+    from engine.db.handle import Database
+    from engine.settings import Settings
+
+    every = migrations_module.migrations()
+    before = [m for m in every if m.version < 8]
+    with Database(Settings(database_url=empty_db_url, home=tmp_path)) as old:
+        monkeypatch.setattr(migrations_module, "migrations", lambda: before)
+        old.migrate()
+        with old.connection() as conn:
+            for name in ("py-us", "PY-US", "Py-Us", "py-us-3", "other"):
+                spec = make_spec(name).stored_dict()
+                conn.execute(
+                    "INSERT INTO nodes (name, spec) VALUES (%s, %s)", (name, json.dumps(spec))
+                )
+        monkeypatch.setattr(migrations_module, "migrations", lambda: every)
+        assert 8 in old.migrate()
+        rows = nodes.list_nodes(old)
+        names = [r.name for r in rows]
+        # The oldest keeps its name; "py-us-3" was taken, so node 3 got a further suffix.
+        assert names == ["py-us", "PY-US-2", "Py-Us-3-1", "py-us-3", "other"]
+        assert [r.spec["name"] for r in rows] == names
+        renamed = [e for e in fetch_logs(old, node_id=rows[1].id) if e["event"] == "renamed"]
+        assert renamed and "PY-US renamed to PY-US-2" in renamed[0]["message"]
+        with pytest.raises(UserError, match="already exists"):
+            nodes.deploy(old, make_spec("OTHER"))
+
+
 def test_unknown_node(db):
     with pytest.raises(UserError, match="no node"):
         nodes.get_node(db, "ghost")

@@ -482,7 +482,8 @@ def test_import_jobspy_csv_and_jsonl(db: Database, tmp_path: Path) -> None:
     jobspy_csv(csv_path, rows)
     seen: list[tuple[int, int | None]] = []
     result = import_file(db, csv_path, progress=lambda d, t: seen.append((d, t)))
-    assert (result.found, result.new, result.skipped) == (12, 12, 1)
+    assert (result.stored, result.new, result.skipped) == (12, 12, 1)
+    assert result.problems == [(14, "no usable job_url")]
     assert seen[-1][0] == seen[-1][1] == csv_path.stat().st_size
     stored = fetch(db, "SELECT city, is_remote, date_posted FROM jobs ORDER BY id LIMIT 1")[0]
     assert stored["city"] == "Austin" and stored["is_remote"] is False
@@ -491,8 +492,38 @@ def test_import_jobspy_csv_and_jsonl(db: Database, tmp_path: Path) -> None:
     jsonl = tmp_path / "jobs.jsonl"
     jsonl.write_text("\n".join(json.dumps(raw_job(i), default=str) for i in range(10, 15)) + "\n")
     again = import_file(db, jsonl)
-    assert (again.found, again.new) == (5, 3)
+    assert (again.stored, again.new, again.known) == (5, 3, 2)
     assert fetch(db, "SELECT count(*) AS n FROM jobs")[0]["n"] == 15
+
+
+def test_import_skips_and_counts_bad_lines_and_stores_the_rest(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.jobs.importer as importer
+
+    # Small batches: a bad line after a committed batch must not stop the rows behind it.
+    monkeypatch.setattr(importer, "IMPORT_BATCH", 2)
+    lines = [json.dumps(raw_job(i), default=str) for i in range(10)]
+    lines.insert(3, "{not json")
+    lines.insert(5, "[1, 2]")
+    lines.insert(7, '"a string"')
+    lines.insert(9, json.dumps(raw_job(50, job_url="ftp://nowhere"), default=str))
+    lines.insert(11, "null")
+    lines.insert(12, "")  # blank lines are not rows
+    lines.append("{trailing garbage")
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    report = import_file(db, path)
+    assert (report.stored, report.new, report.skipped) == (10, 10, 6)
+    assert report.problems[:3] == [
+        (4, report.problems[0][1]),
+        (6, "a JSON array, not an object"),
+        (8, "a JSON string, not an object"),
+    ]
+    assert report.problems[0][1].startswith("not JSON")
+    assert report.problems[3] == (10, "no usable job_url")
+    assert len(report.problems) == importer.MAX_LISTED
+    assert fetch(db, "SELECT count(*) AS n FROM jobs")[0]["n"] == 10
 
 
 def test_import_rejects_other_files(db: Database, tmp_path: Path) -> None:

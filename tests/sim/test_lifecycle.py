@@ -156,6 +156,33 @@ def test_module_entry_point_runs_until_sigterm(tmp_path: Path) -> None:
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
+def test_auth_from_the_environment_stays_out_of_argv(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.sim", "--ca-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "JOBFLEET_SIM_AUTH": "demo:env-secret"},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+        assert first.startswith("proxy: http://demo:****@127.0.0.1:"), first
+        port = int(first.rsplit(":", 1)[1])
+        assert b"env-secret" not in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        ca = str(tmp_path / "ca.pem")
+        good = f"http://demo:env-secret@127.0.0.1:{port}"
+        assert requests.get(IPIFY, proxies={"https": good}, verify=ca).ok
+        with pytest.raises(requests.exceptions.ProxyError):
+            requests.get(IPIFY, proxies={"https": f"http://127.0.0.1:{port}"}, verify=ca)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+
 def test_register_adds_the_sim_command() -> None:
     from engine.cli.sim import register
 

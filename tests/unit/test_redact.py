@@ -17,6 +17,9 @@ from engine.redact import mask_text, mask_url
             "postgresql://db/jf?password=***&sslmode=require",
         ),
         ("http://user:p%40ss@proxy:8080", "http://user:***@proxy:8080"),
+        # A libpq key/value string is no URL, and its password must not slip through.
+        ("host=db password=hunter2 dbname=jf", "host=db password=*** dbname=jf"),
+        ("host=db password='two words' dbname=jf", "host=db password=*** dbname=jf"),
     ],
 )
 def test_mask_url(url: str, expected: str) -> None:
