@@ -132,6 +132,7 @@ def jobs_group() -> None:
 @pass_state
 def search(
     state: CliState,
+    /,
     text: str | None,
     limit: int,
     offset: int,
@@ -279,7 +280,7 @@ def import_cmd(state: CliState, file: Path, quiet: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (it goes to stderr).")
 @pass_state
 def export(
-    state: CliState, fmt: str, out: Path, text: str | None, quiet: bool, **filters: Any
+    state: CliState, /, fmt: str, out: Path, text: str | None, quiet: bool, **filters: Any
 ) -> None:
     """Export postings (streamed: memory stays flat over millions of rows).
 

@@ -27,7 +27,7 @@ def load_tui() -> Callable[..., None]:
             f"the terminal UI cannot be loaded ({exc}); run 'jobfleet --no-ui' for the headless "
             "supervisor"
         ) from None
-    return run_app  # type: ignore[no-any-return]
+    return run_app
 
 
 def run_headless(state: CliState, *, stop_workers: bool) -> None:

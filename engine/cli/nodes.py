@@ -130,7 +130,7 @@ def _read_spec_file(path: Path) -> dict[str, Any]:
 )
 @pass_state
 def deploy(
-    state: CliState, spec_file: Path | None, no_start: bool, host: str | None, **options: Any
+    state: CliState, /, spec_file: Path | None, no_start: bool, host: str | None, **options: Any
 ) -> None:
     """Deploy a node and print its id."""
     from engine.fleet import nodes
@@ -321,7 +321,13 @@ def rm_cmd(state: CliState, node: str, yes: bool) -> None:
 )
 @pass_state
 def logs_cmd(
-    state: CliState, node: str | None, all_nodes: bool, follow: bool, level: str | None, lines: int
+    state: CliState,
+    /,
+    node: str | None,
+    all_nodes: bool,
+    follow: bool,
+    level: str | None,
+    lines: int,
 ) -> None:
     """Show a node's events (or --all)."""
     from engine.fleet import nodes

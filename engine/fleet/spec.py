@@ -178,7 +178,7 @@ class NodeSpec(BaseModel):
             raise ValueError("may hold letters, digits, spaces, '.', '-' and '_' only")
         if value.isdigit():
             raise ValueError("must not be a number (numbers are node ids)")
-        return value
+        return str(value)
 
     @field_validator("search_term", mode="before")
     @classmethod
@@ -190,7 +190,9 @@ class NodeSpec(BaseModel):
     def _country(cls, value: Any, info: ValidationInfo) -> str:
         value = _check_text(value, limit=100)
         if info.context and info.context.get("stored") and re.fullmatch(r"[A-Z]{2}", value):
-            return value  # validated when it was written; skip the country tables in the worker
+            return str(
+                value
+            )  # validated when it was written; skip the country tables in the worker
         from engine.geo import resolve_country
 
         code = resolve_country(value)

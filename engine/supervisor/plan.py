@@ -81,7 +81,7 @@ class Policy:
         )
 
     def backoff(self, fast_crashes: int) -> float:
-        return min(self.backoff_max, self.backoff_base * 2 ** max(fast_crashes - 1, 0))
+        return float(min(self.backoff_max, self.backoff_base * 2 ** max(fast_crashes - 1, 0)))
 
 
 # --- the actions ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ class Cooldowns:
         self.strikes[site] = self.strikes.get(site, 0) + 1
         delay = min(self.cap, self.base * 2 ** (self.strikes[site] - 1))
         self.until[site] = self.clock() + delay
-        return delay
+        return float(delay)
 
     def ok(self, site: str) -> None:
         self.strikes.pop(site, None)
