@@ -62,3 +62,11 @@ def node_spec(sim: object, name: str, **over: object) -> dict[str, object]:
     }
     spec.update(over)
     return spec
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything here drives real processes: ``-m "not e2e"`` is the fast lane's way to skip it."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
