@@ -67,6 +67,7 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self._countries: list[str] = []
         self._select_after_poll: int | None = None
+        self._early_snapshot: FleetSnapshot | None = None
 
     def compose(self) -> ComposeResult:
         yield FleetHeader()
@@ -102,10 +103,18 @@ class DashboardScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.query_one(CardGrid).resumed()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.grid.focus()
+        if self._early_snapshot is not None:
+            snap, self._early_snapshot = self._early_snapshot, None
+            await self.apply_snapshot(snap)
 
     async def apply_snapshot(self, snap: FleetSnapshot) -> None:
+        if not self.query(CardGrid):
+            # The first poll can finish before this screen has composed (a loaded machine):
+            # keep it for on_mount instead of failing on a missing widget.
+            self._early_snapshot = snap
+            return
         grid = self.grid
         grid.update_nodes(snap.nodes, snap.sparks, snap.now)
         countries = sorted({str(node_spec(n).get("country") or "") for n in snap.nodes} - {""})
