@@ -169,7 +169,7 @@ def test_lost_host_nodes_are_taken_over_only_after_its_workers_left(
         assert nodes.get_node(fast_db, i).restarts == 0  # not counted as a crash
 
     # The pinned node waits for its own host: lost, its old worker gone, nothing new.
-    wait_for(lambda: gone(old[pinned]["pid"]), what="the pinned node's old worker to leave")
+    wait_for(lambda: gone(old[pinned].pid), what="the pinned node's old worker to leave")
     row = nodes.get_node(fast_db, pinned)
     assert row.status == "lost" and row.host == "alpha", row
     assert pinned not in workers_by_node(db_url)
