@@ -45,6 +45,7 @@ from tui.widgets.fleet_header import HeaderInfo
 if TYPE_CHECKING:
     # The supervisor loads only when this app embeds one (see _connect).
     from engine.supervisor.loop import Supervisor
+    from tui.screens.deploy import DeployPreset
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +96,20 @@ class JobfleetApp(App[None]):
         clock: Callable[[], datetime] | None = None,
         poll_interval: float = 1.0,
         freeze_gc: bool = False,
+        deploy_preset: DeployPreset | None = None,
     ) -> None:
         """``db``: an open Database to use (else one is opened off the UI thread).
         ``supervise=False`` never embeds a supervisor (tests, snapshots, benchmarks).
         ``clock`` fixes "now" for ages and uptimes (deterministic snapshots).
         ``freeze_gc``: after the first poll, exempt everything alive from the garbage collector
-        (see :meth:`_freeze_gc`); for a process that runs only this app."""
+        (see :meth:`_freeze_gc`); for a process that runs only this app.
+        ``deploy_preset``: values, host and hint for every deploy form (the demo's proxy)."""
         super().__init__()
         self.settings = settings
         self.db: Database | None = db
         self._owns_db = db is None
         self.demo = demo
+        self.deploy_preset = deploy_preset
         self.supervise = supervise
         self.clock = clock
         self.poll_interval = poll_interval
@@ -387,9 +391,15 @@ class JobfleetApp(App[None]):
             self.push_screen(HelpScreen(self.BINDINGS))
 
     def running_workers(self) -> int:
+        """Workers this host's supervisor would stop (other hosts' are not ours to count)."""
         if self.snapshot is None:
             return 0
-        return sum(1 for n in self.snapshot.nodes if n.get("status") in PROCESS_STATES)
+        own = (None, self.settings.host_name)
+        return sum(
+            1
+            for n in self.snapshot.nodes
+            if n.get("status") in PROCESS_STATES and n.get("host") in own
+        )
 
     async def action_quit(self) -> None:
         if self._shutting_down:
@@ -436,9 +446,11 @@ class JobfleetApp(App[None]):
             self.db.close()
 
 
-def run_app(settings: Settings, *, demo: bool = False) -> None:
+def run_app(
+    settings: Settings, *, demo: bool = False, deploy_preset: DeployPreset | None = None
+) -> None:
     """Run the control plane in this terminal until the user quits."""
-    app = JobfleetApp(settings, demo=demo, freeze_gc=True)
+    app = JobfleetApp(settings, demo=demo, freeze_gc=True, deploy_preset=deploy_preset)
     try:
         app.run()
     finally:

@@ -16,6 +16,7 @@ from engine.cli.state import CliState
 from engine.db.handle import Database
 from engine.errors import UserError
 from engine.fleet.events import format_event, redact
+from engine.settings import Settings
 from engine.text import visible_text
 
 
@@ -30,12 +31,16 @@ def load_tui() -> Callable[..., None]:
     return run_app
 
 
-def run_headless(state: CliState, *, stop_workers: bool) -> None:
-    """The supervisor in the foreground, events on stderr, until SIGTERM/SIGINT."""
+def run_headless(state: CliState, *, stop_workers: bool, settings: Settings | None = None) -> None:
+    """The supervisor in the foreground, events on stderr, until SIGTERM/SIGINT.
+
+    ``settings``: instead of the command's (the demo supervises under a host name of its own).
+    """
     from engine.supervisor.loop import Supervisor
 
+    settings = settings if settings is not None else state.settings
     db = state.db()
-    supervisor = Supervisor(state.settings, db, mirror=sys.stderr)
+    supervisor = Supervisor(settings, db, mirror=sys.stderr)
     previous = {}
 
     def stop(signum: int, _frame: Any) -> None:
@@ -52,7 +57,7 @@ def run_headless(state: CliState, *, stop_workers: bool) -> None:
             target=_echo_node_events, args=(db, follower_stop), name="echo", daemon=True
         ).start()
         info(
-            f"supervising host {state.settings.host_name} (database {db.masked_url}); "
+            f"supervising host {settings.host_name} (database {db.masked_url}); "
             "Ctrl-C to leave" + (" and stop the workers" if stop_workers else "")
         )
         supervisor.run_forever()

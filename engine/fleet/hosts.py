@@ -18,6 +18,21 @@ from engine.db.connections import ConnectionSource
 from engine.db.queries import q
 from engine.protocol import HOST_LOCK_BASE, LOCK_CLASS
 
+# ``jobfleet demo`` supervises as host "demo@<host name>": its nodes are pinned there, so no
+# other supervisor starts them (their proxy password lives only in the demo's environment), and
+# a demo host runs nothing but the nodes pinned to it (it claims no unpinned node and takes none
+# over, so quitting the demo never stops anyone else's work).
+DEMO_HOST_PREFIX = "demo@"
+
+
+def demo_host_name(host_name: str) -> str:
+    """The host name ``jobfleet demo`` supervises under on the machine called ``host_name``."""
+    return host_name if is_demo_host(host_name) else f"{DEMO_HOST_PREFIX}{host_name}"
+
+
+def is_demo_host(host_name: str) -> bool:
+    return host_name.startswith(DEMO_HOST_PREFIX)
+
 
 def list_hosts(db: ConnectionSource, *, stale_after: float) -> list[dict[str, Any]]:
     """Every registered host with ``alive``, ``locked``, ``lease_fresh``, ``lease_age_s``,
@@ -58,10 +73,10 @@ class Supervision:
     def supervises(self, node: dict[str, Any]) -> bool:
         """Whether some live supervisor acts on this node: its own host's for a pinned node,
         any at all for an unpinned one (a live host starts it, or takes it over once its
-        host's lease has expired)."""
+        host's lease has expired). A demo host runs only the nodes pinned to it."""
         if node.get("pinned") and node.get("host_id") is not None:
             return any(h["id"] == node["host_id"] for h in self.alive_hosts)
-        return bool(self.alive_hosts)
+        return any(not is_demo_host(str(h["name"])) for h in self.alive_hosts)
 
     def missing_sentence(self, node: dict[str, Any]) -> str | None:
         """One sentence for a person whose request nobody will act on; None if someone will."""
@@ -69,14 +84,24 @@ class Supervision:
             return None
         if node.get("pinned") and node.get("host"):
             host = str(node["host"])
+            if is_demo_host(host):
+                return (
+                    f"the node belongs to the demo (host {host}), so its status will not change "
+                    "until 'jobfleet demo' runs again"
+                )
             return (
                 f"no supervisor is running for host {host}, so the node's status will not change "
                 f"until one starts: run 'jobfleet' or 'jobfleet --no-ui' on host {host} "
                 f"(JOBFLEET_HOST_NAME={host})"
             )
+        nobody = (
+            "only the demo's supervisor is running (it runs only the demo's nodes)"
+            if self.alive_hosts
+            else "no supervisor is running on any host"
+        )
         return (
-            "no supervisor is running on any host, so the node's status will not change until "
-            "one starts: run 'jobfleet' or 'jobfleet --no-ui' on a host"
+            f"{nobody}, so the node's status will not change until one starts: run 'jobfleet' "
+            "or 'jobfleet --no-ui' on a host"
         )
 
 

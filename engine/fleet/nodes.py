@@ -67,15 +67,7 @@ def deploy(
     there yet): only that host's supervisor starts it, and no other host takes it over. Without
     it, the first supervisor to start the node claims it."""
     with db.connection() as conn:
-        host_id = None
-        if host is not None:
-            host = host.strip()
-            if not host or len(host) > 255:
-                raise UserError("a host name must be 1 to 255 characters")
-            conn.execute(q("ensure_host"), {"hostname": host})
-            found = conn.execute(q("host_id_by_name"), {"hostname": host}).fetchone()
-            assert found is not None
-            host_id = int(found["id"])
+        host_id = None if host is None else _ensure_host(conn, host)
         try:
             row = conn.execute(
                 q("insert_node"),
@@ -106,6 +98,31 @@ def deploy(
             pinned_host=host,
         )
     return node_id
+
+
+def _ensure_host(conn: psycopg.Connection[Any], host: str) -> int:
+    """The id of the host of that name, registered now if no supervisor has run there yet."""
+    host = host.strip()
+    if not host or len(host) > 255:
+        raise UserError("a host name must be 1 to 255 characters")
+    conn.execute(q("ensure_host"), {"hostname": host})
+    found = conn.execute(q("host_id_by_name"), {"hostname": host}).fetchone()
+    assert found is not None
+    return int(found["id"])
+
+
+def pin_to_host(db: ConnectionSource, node_id: int, host: str) -> bool:
+    """Pin a node to the host of that name (as ``deploy(host=...)`` does); True if it moved.
+
+    A worker still running for it elsewhere is killed by its old supervisor, which no longer
+    finds the node among its own; the new host's supervisor adopts or cleans the row as it does
+    at boot."""
+    with db.connection() as conn:
+        host_id = _ensure_host(conn, host)
+        moved = conn.execute(q("pin_node_to_host"), {"id": node_id, "host_id": host_id}).fetchone()
+        if moved:
+            log_event_now(conn, "info", "pinned", f"pinned to host {host.strip()}", node_id=node_id)
+    return moved is not None
 
 
 def _row_out(row: NodeRow) -> NodeRow:

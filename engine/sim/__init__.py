@@ -19,6 +19,15 @@ What jobspy does under each fault is in ``engine.sim.faults``. Standalone:
 
 from engine.sim.counters import Counters, RequestRecord
 from engine.sim.faults import BOARDS, KINDS, Fault
-from engine.sim.server import SimBoards
+from engine.sim.server import SimBoards, known_search_terms, search_terms_hint
 
-__all__ = ["BOARDS", "KINDS", "Counters", "Fault", "RequestRecord", "SimBoards"]
+__all__ = [
+    "BOARDS",
+    "KINDS",
+    "Counters",
+    "Fault",
+    "RequestRecord",
+    "SimBoards",
+    "known_search_terms",
+    "search_terms_hint",
+]

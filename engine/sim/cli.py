@@ -11,7 +11,7 @@ import click
 
 from engine.sim.faults import BOARDS, KINDS, Fault, parse_assignment
 from engine.sim.ipecho import DEFAULT_EXIT_IP
-from engine.sim.server import SimBoards
+from engine.sim.server import SimBoards, search_terms_hint
 
 
 def _credentials(
@@ -124,6 +124,7 @@ def sim_command(
         click.echo(f"proxy: {sim.masked_proxy_url}")
         click.echo(f"ca: {sim.ca_path}")
         click.echo(f"control: http://{sim.address}/_sim/counters")
+        click.echo(search_terms_hint(), err=True)
         for board, (fault, _) in sim.faults.items():
             click.echo(f"fault: {board} {fault.describe()}")
         click.echo("serving; Ctrl+C stops", err=True)

@@ -19,12 +19,27 @@ from engine.sim.indeed import IndeedBoard
 from engine.sim.ipecho import DEFAULT_EXIT_IP, IpEchoBoard
 from engine.sim.linkedin import LinkedInBoard
 from engine.sim.proxy import ProxyServer
+from engine.sim.roles import ROLES
 from engine.sim.tls import Authority
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
 Credentials = tuple[str, str]
+
+
+def known_search_terms() -> tuple[str, ...]:
+    """The roles the simulated boards post (lower case): the search terms that find postings."""
+    return tuple(role.title.lower() for role in ROLES)
+
+
+def search_terms_hint() -> str:
+    """One sentence for people choosing a search term for the simulated boards."""
+    return (
+        f"The simulated boards post these roles: {', '.join(known_search_terms())}. A search "
+        "finds postings whose title, keywords or skills hold all its words (e.g. python "
+        "developer, data engineer, nurse); other terms find nothing."
+    )
 
 
 class SimBoards:

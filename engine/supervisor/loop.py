@@ -35,6 +35,7 @@ from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
 from engine.fleet.events import EventWriter, add_secrets, prune_logs
+from engine.fleet.hosts import is_demo_host
 from engine.fleet.nodes import change_state
 from engine.fleet.rows import NOW, SupervisedNodeRow
 from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus, TransitionError
@@ -117,6 +118,8 @@ class Supervisor:
         self.conn = SharedConnection(db, retry_after=0.5)
         self.events = EventWriter(self.conn, mirror=mirror)
         self.lease = HostLease(db, self.conn, settings.host_name)
+        # The demo's supervisor runs only the demo's nodes (see engine.fleet.hosts).
+        self.claims_others = not is_demo_host(settings.host_name)
         self.host_id: int | None = None
         self._listener: Listener | None = None
         self._tracked: dict[int, Tracked] = {}
@@ -331,7 +334,11 @@ class Supervisor:
         ):
             rows = cur.execute(
                 q("supervisor_nodes"),
-                {"host_id": self.host_id, "host_stale_after": self.settings.host_stale_after},
+                {
+                    "host_id": self.host_id,
+                    "host_stale_after": self.settings.host_stale_after,
+                    "claims_others": self.claims_others,
+                },
             ).fetchall()
         seen = set()
         memory_ok = self.procs.available_memory() >= self.settings.min_available_mb * 1024 * 1024

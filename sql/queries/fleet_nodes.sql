@@ -70,3 +70,9 @@ SELECT id FROM hosts WHERE hostname = %(hostname)s;
 UPDATE nodes SET spec = %(spec)s, locations_total = %(locations_total)s, updated_at = now()
 WHERE id = %(id)s
 RETURNING id;
+
+-- name: pin_node_to_host
+-- Returns a row only when the node moved (it was elsewhere, or not pinned).
+UPDATE nodes SET host_id = %(host_id)s, pinned = true, updated_at = now()
+WHERE id = %(id)s AND (host_id IS DISTINCT FROM %(host_id)s OR NOT pinned)
+RETURNING id;

@@ -30,6 +30,7 @@ SELECT pg_try_advisory_lock(%(lock_class)s::int, %(lock_id)s::int) AS ok;
 -- name: supervisor_nodes
 -- Everything the supervisor needs to decide, judged by the database clock: its own nodes, the
 -- unclaimed ones it may start, and those of hosts whose lease expired (to mark lost, take over).
+-- A demo host (claims_others false) reads only its own nodes.
 SELECT n.id, n.name, n.status::text AS status, n.desired, n.host_id, n.pinned, n.pid,
        n.proc_started_at, n.stop_requested, n.kill_requested, n.restarts, n.fast_crashes,
        n.last_exit, n.spec, n.rss_bytes, h.hostname AS host,
@@ -42,8 +43,8 @@ SELECT n.id, n.name, n.status::text AS status, n.desired, n.host_id, n.pinned, n
 FROM nodes n
 LEFT JOIN hosts h ON h.id = n.host_id
 WHERE n.host_id = %(host_id)s
-   OR (n.host_id IS NULL AND n.desired = 'running')
-   OR (n.host_id IS NOT NULL AND n.host_id <> %(host_id)s
+   OR (%(claims_others)s AND n.host_id IS NULL AND n.desired = 'running')
+   OR (%(claims_others)s AND n.host_id IS NOT NULL AND n.host_id <> %(host_id)s
        AND (n.status IN ('starting', 'running', 'stopping', 'lost', 'exited', 'backoff')
             OR (n.status = 'stopped' AND n.desired = 'running'))
        AND h.heartbeat_at < now() - make_interval(secs => %(host_stale_after)s))

@@ -271,3 +271,35 @@ def test_worker_env_carries_settings_not_argv(fast_settings, db: Database):
     env = worker_env(fast_settings, db)
     assert env["JOBFLEET_STALE_AFTER"] == "3.0"
     assert env["JOBFLEET_DATABASE_URL"] == db.url
+
+
+def test_demo_host_runs_only_its_own_nodes_and_other_hosts_leave_them(fast_settings, db):
+    from engine.fleet.hosts import demo_host_name
+
+    demo_settings = fast_settings.model_copy(update={"host_name": demo_host_name("fakehost")})
+    mine = nodes.deploy(db, spec("demo-mine"), host=demo_settings.host_name)
+    other = nodes.deploy(db, spec("someone-elses"))
+    demo = make(demo_settings, db)
+    try:
+        for _ in range(3):
+            demo._tick_once()
+        assert nodes.get_node(db, mine).status == "starting"
+        row = nodes.get_node(db, other)
+        assert (row.status, row.host_id) == ("stopped", None)  # not claimed by the demo
+    finally:
+        demo.shutdown(stop_workers=True)
+    assert nodes.get_node(db, mine).status == "stopped"
+    with db.connection() as conn:  # the demo's lease long expired
+        conn.execute(
+            "UPDATE hosts SET heartbeat_at = now() - interval '1 hour' WHERE hostname = %s",
+            (demo_settings.host_name,),
+        )
+    plain = make(fast_settings, db)
+    try:
+        for _ in range(3):
+            plain._tick_once()
+        assert nodes.get_node(db, other).status == "starting"
+        row = nodes.get_node(db, mine)
+        assert (row.status, row.host, row.restarts) == ("stopped", demo_settings.host_name, 0)
+    finally:
+        plain.shutdown(stop_workers=True)

@@ -437,3 +437,75 @@ def test_freeze_gc_exempts_startup_objects_after_the_first_poll(settings: Any, d
         assert asyncio.run(run(freeze=True)) > 0
     finally:
         gc.unfreeze()
+
+
+def test_demo_quit_dialog_stops_the_workers_by_default(settings: Any, db: Any) -> None:
+    from textual.widgets import Button
+
+    from tui.screens.quit import QuitScreen
+
+    node_id = _deploy(db, "demo-busy")
+    with db.connection() as conn:
+        nodes.change_state(conn, node_id, NodeStatus.STARTING, pid=999_999)
+        nodes.change_state(conn, node_id, NodeStatus.RUNNING)
+
+    async def run() -> tuple[list[bool], str | None, str]:
+        app = make_app(settings, db, demo=True)
+        supervisor = _RecordingSupervisor()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.polls > 0, "first poll")
+            app.supervisor = supervisor  # as if embedded
+            await pilot.press("ctrl+q")
+            dialog = await wait_for(
+                pilot, lambda: isinstance(app.screen, QuitScreen) and app.screen, "quit dialog"
+            )
+            focused = app.focused.id if app.focused else None
+            first = dialog.query(Button).first().id or ""
+            await pilot.press("enter")  # the focused default: stop them
+            await wait_for(pilot, lambda: supervisor.calls, "supervisor shut down")
+        return supervisor.calls, focused, first
+
+    calls, focused, first = asyncio.run(run())
+    assert calls == [True]
+    assert focused == "stop" and first == "stop"
+
+
+def test_demo_deploy_form_is_prefilled_and_pins_nodes_to_the_demo_host(
+    settings: Any, db: Any, tmp_path: Any
+) -> None:
+    from engine.sim import search_terms_hint
+    from tui.screens.deploy import DeployPreset
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    proxy = "http://demo:${JOBFLEET_DEMO_PROXY_PASS}@127.0.0.1:8899"
+    preset = DeployPreset(
+        values={"proxies": [proxy], "ca_cert": str(ca)},
+        host="demo@box",
+        hint=f"Demo: proxy and CA filled in. {search_terms_hint()}",
+    )
+
+    async def run() -> None:
+        app = make_app(settings, db, demo=True, deploy_preset=preset)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.polls > 0, "first poll")
+            await pilot.press("n")
+            form = await wait_for(
+                pilot, lambda: isinstance(app.screen, DeployScreen) and app.screen, "deploy form"
+            )
+            data = form.form_data()
+            assert data["proxies"] == [proxy] and data["ca_cert"] == str(ca)
+            hint = str(form.query_one("#preset-hint", Static).render())
+            assert "python developer" in hint and "registered nurse" in hint
+            assert "Deploy a new node" in str(form.query_one(".dialog-title", Static).render())
+            form.query_one("#f-name", Input).value = "demo-extra"
+            form.query_one("#f-search_term", Input).value = "nurse"
+            form.query_one("#f-country", Select).value = "GB"
+            await wait_for(pilot, lambda: form.form_data()["locations"], "location pool filled")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: _node_rows(db), "node row written")
+
+    asyncio.run(run())
+    row = nodes.get_node(db, "demo-extra")
+    assert row.spec["proxies"] == [proxy] and row.spec["ca_cert"] == str(ca)
+    assert row.host == "demo@box" and row.pinned

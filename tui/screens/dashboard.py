@@ -232,7 +232,9 @@ class DashboardScreen(Screen[None]):
                 self._select_after_poll = node_id
                 app.request_refresh()
 
-        self.app.push_screen(DeployScreen(app.db, initial=initial), deployed)
+        self.app.push_screen(
+            DeployScreen(app.db, initial=initial, preset=app.deploy_preset), deployed
+        )
 
     def action_clone(self) -> None:
         node = self._selected()

@@ -7,6 +7,7 @@ shows its message once the user has left it, and every field does after a failed
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cache
 from types import UnionType
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
@@ -54,6 +55,18 @@ HINTS: dict[SpecField, str] = {
     "ca_cert": "optional",
 }
 NumberType = Literal["integer", "number"]
+
+
+@dataclass(frozen=True)
+class DeployPreset:
+    """What a mode of the app (today: the demo) puts into every deploy form.
+
+    ``values`` fill fields a new node starts with (a clone keeps its own); ``host`` pins every
+    node deployed from the form to that host; ``hint`` is shown above the fields."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    host: str | None = None
+    hint: str = ""
 
 
 def _annotation(name: SpecField) -> tuple[object, bool]:
@@ -122,10 +135,19 @@ class DeployScreen(ModalScreen[int | None]):
         Binding("ctrl+t", "check_proxy", "Check proxy", tooltip="Test the first proxy"),
     ]
 
-    def __init__(self, db: Database, *, initial: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        initial: dict[str, Any] | None = None,
+        preset: DeployPreset | None = None,
+    ) -> None:
+        """``initial``: a clone's values; ``preset``: the app mode's values, host and hint."""
         super().__init__()
         self.db = db
-        self.initial = dict(initial or {})
+        self.cloning = bool(initial)
+        self.preset = preset or DeployPreset()
+        self.initial = dict(initial or self.preset.values)
         self.touched: set[str] = set()
         self.errors: dict[str, str] = {}
         self._auto_locations: list[str] | None = None
@@ -135,8 +157,10 @@ class DeployScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog deploy"):
-            title = "Clone a node" if self.initial else "Deploy a new node"
+            title = "Clone a node" if self.cloning else "Deploy a new node"
             yield Static(title, classes="dialog-title")
+            if self.preset.hint:
+                yield Static(self.preset.hint, id="preset-hint", markup=False)
             with VerticalScroll(id="form"):
                 for name in ALL_FIELDS:
                     yield from self._field(name, self._widget(name))
@@ -363,7 +387,7 @@ class DeployScreen(ModalScreen[int | None]):
 
         try:
             spec = parse_spec(data)
-            node_id = nodes.deploy(db, spec, start=True)
+            node_id = nodes.deploy(db, spec, start=True, host=self.preset.host)
         except UserError as exc:
             message = clean(str(exc), max_len=300)
             field = "name" if "name" in message.split(":")[0] or "exists" in message else "spec"

@@ -1,4 +1,7 @@
-"""Quitting while workers run: leave them for adoption (the default) or stop them."""
+"""Quitting while workers run: leave them for adoption (the default) or stop them.
+
+In the demo the default is the other way round: the simulated boards stop with the app, so its
+workers would only fail against a dead proxy."""
 
 from __future__ import annotations
 
@@ -24,23 +27,34 @@ class QuitScreen(ModalScreen[QuitChoice | None]):
     ]
 
     def __init__(self, running: int, *, recommend_stop: bool = False) -> None:
-        """``recommend_stop``: Stop gets the focus (the demo's boards die with the app)."""
+        """``recommend_stop``: Stop comes first and has the focus, so Enter stops the workers
+        (the demo: its boards die with the app)."""
         super().__init__()
         self.running = running
         self.recommend_stop = recommend_stop
 
     def compose(self) -> ComposeResult:
         plural = "worker is" if self.running == 1 else "workers are"
-        with Vertical(classes="dialog"):
-            yield Label(
-                f"{self.running} {plural} running. Leave them running (the next jobfleet "
-                "adopts them), or stop them before quitting?",
-                markup=False,
-                classes="question",
+        if self.recommend_stop:
+            question = (
+                f"{self.running} demo {plural} running. The simulated job boards stop with the "
+                "demo, so stop the workers too (the next 'jobfleet demo' starts them again)?"
             )
+        else:
+            question = (
+                f"{self.running} {plural} running. Leave them running (the next jobfleet "
+                "adopts them), or stop them before quitting?"
+            )
+        leave = Button(
+            "Leave running (l)",
+            id="leave",
+            variant="default" if self.recommend_stop else "primary",
+        )
+        stop = Button("Stop workers (s)", id="stop", variant="warning")
+        with Vertical(classes="dialog"):
+            yield Label(question, markup=False, classes="question")
             with Horizontal(classes="buttons"):
-                yield Button("Leave running (l)", id="leave", variant="primary")
-                yield Button("Stop workers (s)", id="stop", variant="warning")
+                yield from (stop, leave) if self.recommend_stop else (leave, stop)
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
