@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # "scrape" and is kept for existing configurations).
     search_timeout: float = 180.0
 
+    # A site whose last this-many scrapes all failed counts as failing; a node whose every
+    # scraped site is failing has health "failing" (see the README's "Health").
+    failing_after: int = Field(default=3, ge=1, le=100)
+
     # Do not spawn workers or start scrapes while available RAM is below this many MiB.
     min_available_mb: int = 300
     # Seconds a worker waits before re-checking memory when the gate is closed.

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from engine.cli.output import info, print_json, print_table, stdout
+from engine.cli.output import info, literal, print_json, print_table, stdout
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
 from engine.fleet.events import format_event, redact
@@ -36,6 +36,8 @@ LIST_KEYS = (
     "jobs_found",
     "jobs_new",
     "restarts",
+    "health",
+    "health_reason",
     "last_error",
     "cycle",
     "locations_done",
@@ -227,6 +229,7 @@ def list_cmd(state: CliState, as_json: bool) -> None:
                 "found": r.jobs_found,
                 "new": r.jobs_new,
                 "restarts": r.restarts,
+                "health": r.health,
                 "rss": f"{r.rss_bytes >> 20}M" if r.rss_bytes else "",
                 # Whether a live supervisor will act on this node (its own host's when pinned).
                 "sup": "yes" if found.supervises(r.as_dict()) else "NO",
@@ -245,6 +248,12 @@ def list_cmd(state: CliState, as_json: bool) -> None:
             "run 'jobfleet' or 'jobfleet --no-ui' on a host"
         )
     print_table(table, list(table[0]))
+    # Why, for the nodes that need a look (a reason is too long for a column at 120 columns).
+    for r in rows:
+        if r.health in ("degraded", "failing"):
+            stdout.print(literal(f"{r.name}: {r.health}: {r.health_reason}", one_line=True))
+        if r.status == S.FATAL and r.last_error:
+            stdout.print(literal(f"{r.name}: fatal: {redact(r.last_error)}", one_line=True))
 
 
 def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.Command:

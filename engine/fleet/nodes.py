@@ -24,6 +24,7 @@ from engine.fleet.events import log_event_now
 from engine.fleet.rows import NOW, Later, NodeRow
 from engine.fleet.spec import NodeSpec
 from engine.fleet.states import Desired, NodeStatus, TransitionError, check_transition
+from engine.settings import get_settings
 
 # Columns change_state may write besides status (values always go as parameters).
 _STATE_FIELDS = frozenset(
@@ -130,12 +131,19 @@ def _row_out(row: NodeRow) -> NodeRow:
     return replace(row, heartbeat_age_s=None if age is None else round(float(age), 3))
 
 
-def list_nodes(db: ConnectionSource) -> list[NodeRow]:
+def _failing_after(value: int | None) -> int:
+    return get_settings().failing_after if value is None else value
+
+
+def list_nodes(db: ConnectionSource, *, failing_after: int | None = None) -> list[NodeRow]:
+    """Every node, with its health judged from its last ``failing_after`` scrapes per site
+    (default: the setting)."""
+    params = {"failing_after": _failing_after(failing_after)}
     with db.connection() as conn, conn.cursor(row_factory=class_row(NodeRow)) as cur:
-        return [_row_out(r) for r in cur.execute(q("list_nodes")).fetchall()]
+        return [_row_out(r) for r in cur.execute(q("list_nodes"), params).fetchall()]
 
 
-def get_node(db: ConnectionSource, ref: str | int) -> NodeRow:
+def get_node(db: ConnectionSource, ref: str | int, *, failing_after: int | None = None) -> NodeRow:
     """A node by id or by name; UnknownNode (a UserError) if there is none."""
     with db.connection() as conn, conn.cursor(row_factory=class_row(NodeRow)) as cur:
         node_id: int | None
@@ -147,7 +155,10 @@ def get_node(db: ConnectionSource, ref: str | int) -> NodeRow:
             found = conn.execute(q("get_node_by_name"), {"name": str(ref)}).fetchone()
             node_id = int(found["id"]) if found else None
         row = (
-            cur.execute(q("get_node_by_id"), {"id": node_id}).fetchone()
+            cur.execute(
+                q("get_node_by_id"),
+                {"id": node_id, "failing_after": _failing_after(failing_after)},
+            ).fetchone()
             if node_id is not None
             else None
         )
@@ -222,7 +233,9 @@ def delete_node(db: ConnectionSource, node_id: int, *, force: bool = False) -> N
             q("force_delete_node" if force else "delete_node"), {"id": node_id}
         ).fetchone()
         if row is None:
-            exists = conn.execute(q("get_node_by_id"), {"id": node_id}).fetchone()
+            exists = conn.execute(
+                q("get_node_by_id"), {"id": node_id, "failing_after": 1}
+            ).fetchone()
             if exists is None:
                 raise UnknownNode(f"no node with id {node_id}")
             raise UserError(

@@ -26,7 +26,8 @@ class Later:
 
 @dataclass(frozen=True)
 class NodeRow:
-    """A node as the CLI and the TUI list it (the ``nodes_listed`` view, sql/0007)."""
+    """A node as the CLI and the TUI list it (the ``nodes_listed`` view, sql/0007, and its
+    health from ``node_health``, sql/0009: queries ``list_nodes`` and ``get_node_by_id``)."""
 
     id: int
     name: str
@@ -61,6 +62,8 @@ class NodeRow:
     spec: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    health: str  # ok | degraded | failing | unknown
+    health_reason: str
 
     def as_dict(self) -> dict[str, Any]:
         """Column name → value, in the view's order (for JSON output and the TUI's tables)."""
@@ -85,6 +88,7 @@ class SupervisedNodeRow:
     restarts: int
     fast_crashes: int
     last_exit: int | None
+    last_error: str | None
     spec: dict[str, Any]
     rss_bytes: int | None
     host: str | None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import ssl
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -256,8 +257,9 @@ class NodeSpec(BaseModel):
         path = Path(text).expanduser()
         if info.context and info.context.get("stored"):
             return str(path)
-        if not path.is_file():
-            raise ValueError(f"no such file: {path}")
+        problem = ca_file_problem(str(path))
+        if problem:
+            raise ValueError(problem)
         return str(path.resolve())
 
     @model_validator(mode="after")
@@ -331,6 +333,24 @@ def load_stored_spec(data: dict[str, Any]) -> NodeSpec:
         return NodeSpec.model_validate(data, context={"stored": True})
     except ValidationError as exc:
         raise SpecError(f"the stored node spec is invalid: {_describe(exc)}") from None
+
+
+def ca_file_problem(path: str | None) -> str | None:
+    """Why ``path`` cannot serve as the CA file of a node's proxies, in one sentence (None: it
+    can, or there is none). Checked at deploy on the deploying host, and by the worker before
+    its first scrape, where the file is actually read (a problem there is a config error)."""
+    if not path:
+        return None
+    if not Path(path).is_file():
+        return f"no such file: {path}"
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        context.load_verify_locations(cafile=path)
+    except OSError as exc:  # ssl.SSLError is an OSError too: test it first
+        if isinstance(exc, ssl.SSLError):
+            return f"{path} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)"
+        return f"{path} cannot be read: {exc.strerror or exc.__class__.__name__}"
+    return None
 
 
 def proxy_env_refs(spec: NodeSpec) -> list[str]:

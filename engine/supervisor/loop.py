@@ -572,6 +572,7 @@ def _node_view(row: SupervisedNodeRow, status: NodeStatus) -> NodeView:
         memory_limit_mb=int(row.spec.get("memory_limit_mb") or 256),
         last_exit=row.last_exit,
         restarts=row.restarts,
+        last_error=row.last_error,
     )
 
 

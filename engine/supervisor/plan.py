@@ -44,6 +44,8 @@ class NodeView:
     memory_limit_mb: int = 256
     last_exit: int | None = None
     restarts: int = 0
+    # The worker writes why it cannot run (EXIT_CONFIG) here before it exits.
+    last_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,17 @@ def _plan_gone(node: NodeView, proc: ProcView, policy: Policy) -> list[Action]:
     why = proc.kill_reason or (
         f"exited with code {code}" if code is not None else "vanished (exit code unknown)"
     )
+    if code == EXIT_CONFIG and not ended_by_us:
+        # The worker wrote its reason to last_error before exiting: keep it, not the code. The
+        # row read this tick shows it once last_exit is the worker's (it is cleared at spawn
+        # and written after last_error); read earlier, the event names the code, and the row's
+        # last_error, which this leaves alone, still holds the reason.
+        said = node.last_error if node.last_exit == EXIT_CONFIG and node.last_error else None
+        why = f"cannot run: {said}" if said else f"exited with code {code} (the spec cannot run)"
+        exited = _state(
+            S.EXITED, why, level="warning", restarts=node.restarts + 1, **code_field, **CLEARED
+        )
+        return [*forget, exited, _state(S.FATAL, "the node's spec cannot run", level="error")]
     exited = _state(
         S.EXITED,
         why,
@@ -278,8 +291,6 @@ def _plan_gone(node: NodeView, proc: ProcView, policy: Policy) -> list[Action]:
         **code_field,
         **CLEARED,
     )
-    if code == EXIT_CONFIG and not ended_by_us:
-        return [*forget, exited, _state(S.FATAL, "the node's spec cannot run", level="error")]
     if crashes >= policy.start_retries:
         return [
             *forget,

@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 import psutil
@@ -31,7 +32,7 @@ from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable, UserError
 from engine.fleet.events import EventWriter, add_secrets, log_text
-from engine.fleet.spec import NodeSpec, SpecError, load_stored_spec
+from engine.fleet.spec import NodeSpec, SpecError, ca_file_problem, load_stored_spec
 from engine.protocol import EXIT_CONFIG, EXIT_RECYCLE, EXIT_STOPPED
 from engine.redact import mask_url
 from engine.settings import Settings
@@ -85,6 +86,9 @@ class Worker:
         self._proc = self.lifelines.proc
         self.scrapes = 0
         self._unsent = [0, 0]  # found/new not yet added to the row (database away)
+        # Whether last_error holds a scrape failure this worker wrote (cleared once every site
+        # of a scrape succeeds; an error from elsewhere, a crash reason, is left alone).
+        self._scrape_error_shown = False
 
     def request_stop(self, reason: str, code: int = EXIT_STOPPED) -> None:
         self.lifelines.request_stop(reason, code)
@@ -100,6 +104,9 @@ class Worker:
         signal.signal(signal.SIGINT, self.lifelines.on_signal)
         try:
             spec, cycle = self._load()
+            ca_problem = ca_file_problem(spec.ca_cert)
+            if ca_problem:
+                raise SpecError(f"ca_cert: {ca_problem}")
             proxies = [resolve_proxy(p) for p in spec.proxies]
             add_secrets(*(proxy_password(p) for p in proxies))
         except (SpecError, UserError) as exc:
@@ -161,14 +168,15 @@ class Worker:
         self.events.close(timeout=3)
         self.conn.close()
 
-    def _record_error(self, message: str) -> None:
+    def _record_error(self, message: str | None) -> None:
+        """Write last_error, secrets masked (None clears it)."""
+        error = None if message is None else log_text(message, 1000)
         with (
             contextlib.suppress(DatabaseUnavailable, psycopg.Error),
             self.conn.connection() as conn,
         ):
             conn.execute(
-                q("worker_last_error"),
-                {"id": self.node_id, "pid": self.pid, "error": log_text(message, 1000)},
+                q("worker_last_error"), {"id": self.node_id, "pid": self.pid, "error": error}
             )
 
     def _cycles(self, spec: NodeSpec, proxies: list[str], cycle: int) -> None:
@@ -314,6 +322,7 @@ class Worker:
                 f"no usable proxy; not scraping {location or 'anywhere'} without one",
                 node_id=self.node_id,
             )
+            self._record_skipped(store, spec, sites, location, "no usable proxy")
             self.stop.wait(PROXY_RETRY_S)
             return
         if self._spool_pending:
@@ -410,6 +419,7 @@ class Worker:
                         node_id=self.node_id,
                     )
                 self._spool_pending = True
+        self._show_scrape_error(result)
         self.events.info(
             "scrape_done",
             f"{location or 'anywhere'}: {found} found, {new} new",
@@ -421,6 +431,36 @@ class Worker:
             seconds=round((result.finished_at - result.started_at).total_seconds(), 2),
         )
         return found, new
+
+    def _record_skipped(
+        self, store: Store, spec: NodeSpec, sites: list[str], location: str | None, why: str
+    ) -> None:
+        """A scrape that could not even start counts as failed for every site (node health,
+        sql/0009, reads scrape_runs; last_error already says why)."""
+        started_at = datetime.now(UTC)
+        with contextlib.suppress(DatabaseUnavailable):
+            for site in sites:
+                store.record_run(
+                    node_id=self.node_id,
+                    site=site,
+                    location=location,
+                    search_term=spec.search_term,
+                    started_at=started_at,
+                    outcome="error",
+                    error=why,
+                )
+
+    def _show_scrape_error(self, result: ScrapeResult) -> None:
+        """last_error follows the scrapes: a site's failure is written (masked), and a scrape
+        where every site succeeded clears what an earlier scrape of this worker wrote."""
+        failed = [o for o in result.outcomes if o.outcome != "ok"]
+        if failed:
+            # Scrape children mask their errors already; log_text masks the node's secrets too.
+            self._record_error("; ".join(f"{o.site}: {o.error or o.outcome}" for o in failed))
+            self._scrape_error_shown = True
+        elif self._scrape_error_shown:
+            self._record_error(None)
+            self._scrape_error_shown = False
 
     def _replay(self, store: Store) -> None:
         try:

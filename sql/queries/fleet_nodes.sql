@@ -8,10 +8,17 @@ VALUES (%(name)s, %(spec)s, %(desired)s, %(locations_total)s, %(host_id)s::bigin
 RETURNING id;
 
 -- name: list_nodes
-SELECT * FROM nodes_listed ORDER BY id;
+-- With the node's health judged from its recent scrapes (node_health, sql/0009).
+SELECT l.*, h.health, h.health_reason
+FROM nodes_listed l
+CROSS JOIN LATERAL node_health(l.id, l.spec, %(failing_after)s) h
+ORDER BY l.id;
 
 -- name: get_node_by_id
-SELECT * FROM nodes_listed WHERE id = %(id)s;
+SELECT l.*, h.health, h.health_reason
+FROM nodes_listed l
+CROSS JOIN LATERAL node_health(l.id, l.spec, %(failing_after)s) h
+WHERE l.id = %(id)s;
 
 -- name: get_node_by_name
 -- Ignoring case, as names are unique (sql/0008): `jobfleet stop PY-US` finds "py-us".

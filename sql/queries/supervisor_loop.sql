@@ -33,7 +33,7 @@ SELECT pg_try_advisory_lock(%(lock_class)s::int, %(lock_id)s::int) AS ok;
 -- A demo host (claims_others false) reads only its own nodes.
 SELECT n.id, n.name, n.status::text AS status, n.desired, n.host_id, n.pinned, n.pid,
        n.proc_started_at, n.stop_requested, n.kill_requested, n.restarts, n.fast_crashes,
-       n.last_exit, n.spec, n.rss_bytes, h.hostname AS host,
+       n.last_exit, n.last_error, n.spec, n.rss_bytes, h.hostname AS host,
        n.heartbeat_at IS NOT NULL AS has_heartbeat,
        extract(epoch FROM now() - n.heartbeat_at)::double precision AS heartbeat_age_s,
        extract(epoch FROM now() - n.started_at)::double precision AS started_age_s,

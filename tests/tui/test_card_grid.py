@@ -222,3 +222,29 @@ def test_changes_behind_another_screen_are_drawn_when_the_dashboard_returns(
             await wait_for(pilot, lambda: "8,765" in _screen_text(grid), "change shown")
 
     asyncio.run(run())
+
+
+def test_a_card_shows_health_that_needs_a_look() -> None:
+    from tui.widgets.node_card import card_lines
+
+    base = {"name": "n", "status": "running", "desired": "running", "last_error": "old"}
+    failing = {
+        **base,
+        "health": "failing",
+        "health_reason": "linkedin: 3 timeouts in a row; indeed: 3 errors in a row",
+    }
+    lines = card_lines(failing, None, None, 120).plain.splitlines()
+    assert lines[0].endswith("running · failing")
+    assert lines[-1] == "! linkedin: 3 timeouts in a row; indeed: 3 errors in a row"
+    degraded = {**base, "health": "degraded", "health_reason": "linkedin: 1 timeout; indeed ok"}
+    assert card_lines(degraded, None, None, 120).plain.splitlines()[-1] == (
+        "! linkedin: 1 timeout; indeed ok"
+    )
+    for quiet in ("ok", "unknown"):
+        lines = card_lines({**base, "health": quiet}, None, None, 120).plain.splitlines()
+        assert lines[0].endswith("running") and lines[-1] == "! old"
+    # A FATAL node shows why it cannot run (last_error), whatever its last scrapes said.
+    fatal = {**failing, "status": "fatal", "last_error": "ca_cert: no such file: /x.pem"}
+    assert card_lines(fatal, None, None, 120).plain.splitlines()[-1] == (
+        "! ca_cert: no such file: /x.pem"
+    )

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from engine.fleet.spec import (
@@ -133,3 +135,26 @@ def test_spec_field_names_match_the_model():
 
     assert list(get_args(SpecField)) == list(NodeSpec.model_fields)
     assert all(field.title for field in NodeSpec.model_fields.values())
+
+
+def test_ca_cert_must_be_a_readable_pem_file(tmp_path):
+    from engine.fleet.spec import ca_file_problem
+
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("hello\n")
+    with pytest.raises(SpecError, match=r"ca_cert: .*ca\.pem holds no PEM certificate"):
+        spec(ca_cert=str(not_pem))
+    with pytest.raises(SpecError, match="ca_cert: no such file"):
+        spec(ca_cert=str(tmp_path))  # a directory
+    assert ca_file_problem(None) is None
+    assert ca_file_problem(str(tmp_path / "gone.pem")).startswith("no such file")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_ca_cert_unreadable(tmp_path):
+    from engine.fleet.spec import ca_file_problem
+
+    locked = tmp_path / "ca.pem"
+    locked.write_text("x")
+    locked.chmod(0)
+    assert "cannot be read: Permission denied" in str(ca_file_problem(str(locked)))

@@ -151,6 +151,35 @@ def test_config_error_goes_fatal_at_once():
     assert kinds(actions)[-1] == S.FATAL
 
 
+def test_config_error_keeps_the_workers_reason():
+    """The worker wrote why it cannot run to last_error, then last_exit: the plan keeps that
+    reason (in the event) and never overwrites last_error with the exit code."""
+    reason = "a proxy refers to ${PROXY_PASS}, which is not set in the supervisor's environment"
+    n = node(S.STARTING, last_exit=EXIT_CONFIG, last_error=reason)
+    actions = run(n, gone(EXIT_CONFIG, uptime_s=0.3))
+    assert kinds(actions) == [Forget, S.EXITED, S.FATAL]
+    exited = actions[1]
+    assert exited.reason == f"cannot run: {reason}"
+    assert "last_error" not in exited.fields
+    assert exited.fields["last_exit"] == EXIT_CONFIG
+
+
+def test_config_error_read_before_the_worker_wrote_names_the_code():
+    """A row read before the worker's last writes (last_exit still cleared from the spawn):
+    the event names the code, and last_error is left for the worker's reason."""
+    n = node(S.STARTING, last_exit=None, last_error="linkedin: an old scrape error")
+    actions = run(n, gone(EXIT_CONFIG, uptime_s=0.3))
+    exited = actions[1]
+    assert exited.reason == f"exited with code {EXIT_CONFIG} (the spec cannot run)"
+    assert "last_error" not in exited.fields
+    assert kinds(actions)[-1] == S.FATAL
+
+
+def test_a_crash_still_records_its_code():
+    actions = run(node(S.RUNNING, last_error="config"), gone(1, uptime_s=600))
+    assert actions[1].fields["last_error"] == "exited with code 1"
+
+
 def test_recycle_is_not_a_crash():
     actions = run(node(S.RUNNING), gone(EXIT_RECYCLE))
     assert kinds(actions) == [Forget, S.STOPPED]

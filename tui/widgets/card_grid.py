@@ -33,6 +33,7 @@ from tui.widgets.node_card import (
     card_texts,
     draw_card,
     node_spec,
+    shown_health,
 )
 
 CARD_MIN_WIDTH = 38
@@ -111,9 +112,12 @@ class CardGrid(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
     ]
 
-    # Colours live in app.tcss: a border colour per node status, and the selected card's look.
+    # Colours live in app.tcss: a border colour per node status, one per health worth a look
+    # (degraded, failing: they colour a running node's border), and the selected card's look.
     COMPONENT_CLASSES = {
         "card-grid--selected",
+        "card-grid--degraded",
+        "card-grid--failing",
         *(f"card-grid--{status}" for status in STATUS_ORDER),
     }
 
@@ -339,7 +343,9 @@ class CardGrid(ScrollView, can_focus=True):
             border = fill + Style(color=chosen.color)
         else:
             fill = base
-            status_style = self.get_component_rich_style(f"card-grid--{status}", default=base)
+            health = shown_health(node)
+            look = health if health and status == NodeStatus.RUNNING else status
+            status_style = self.get_component_rich_style(f"card-grid--{look}", default=base)
             border = base + Style(color=status_style.color)
         lines = card_texts(node, self.sparks.get(node_id), self.now, width - CARD_CHROME)
         strips = draw_card(

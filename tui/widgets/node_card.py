@@ -46,6 +46,17 @@ STATUS_ICON: dict[str, str] = {
 }
 
 
+# Health judged from the node's recent scrapes (sql/0009): only the two that need a look are
+# shown; "ok" and "unknown" (no scrape yet) leave the card as it was.
+HEALTH_STYLE: dict[str, str] = {"degraded": "bold yellow", "failing": "bold red"}
+
+
+def shown_health(node: dict[str, Any]) -> str | None:
+    """``degraded`` or ``failing`` when the card should say so, else None."""
+    health = str(node.get("health") or "")
+    return health if health in HEALTH_STYLE else None
+
+
 # Statuses whose card shows live ages (uptime, heartbeat age) that change with the clock.
 LIVE_STATUSES = frozenset({S.RUNNING, S.STARTING, S.STOPPING, S.LOST})
 # On the way to what was asked for: the card shows no "→desired" for these.
@@ -82,6 +93,10 @@ def card_texts(
     head.append(status, STATUS_STYLE.get(status, ""))
     if desired and desired != status and status not in CHANGING_STATUSES:
         head.append(f" → {desired}", "italic")
+    health_shown = shown_health(node)
+    if health_shown:
+        head.append(" · ")
+        head.append(health_shown, HEALTH_STYLE[health_shown])
 
     what = Text(no_wrap=True, overflow="ellipsis")
     what.append(clean(spec.get("search_term")) or "—", "italic")
@@ -128,7 +143,12 @@ def card_texts(
 
     error = Text(no_wrap=True, overflow="ellipsis")
     last_error = node.get("last_error")
-    if last_error:
+    if health_shown and status != S.FATAL:
+        # Why, per site ("linkedin: 3 timeouts in a row; indeed ok"); the error itself is in
+        # last_error, shown by the node's screen.
+        error.append("! ", HEALTH_STYLE[health_shown])
+        error.append(clean(node.get("health_reason"), max_len=500), HEALTH_STYLE[health_shown])
+    elif last_error:
         error.append("! ", "bold red")
         error.append(clean(last_error, max_len=500), "red")
     else:
