@@ -3,7 +3,7 @@
 The simulator keeps a stable port and CA under ``$JOBFLEET_HOME/sim`` so a second run gives the
 same proxy URL, and the demo nodes are reused (their spec refreshed) instead of added again. The
 simulator's proxy asks for a password, which the specs reference as
-``${JOBFLEET_DEMO_PROXY_PASS}``: a fresh one per run, in this process's environment only, which
+``${JOBFLEET_PROXY_DEMO_PASS}``: a fresh one per run, in this process's environment only, which
 the workers inherit (workers left from an earlier run are restarted to pick it up).
 """
 
@@ -28,7 +28,7 @@ from engine.sim import SimBoards
 if TYPE_CHECKING:
     from engine.fleet.spec import NodeSpec
 
-PASS_ENV = "JOBFLEET_DEMO_PROXY_PASS"
+PASS_ENV = "JOBFLEET_PROXY_DEMO_PASS"
 PROXY_USER = "demo"
 
 DEMO_NODES: list[dict[str, Any]] = [

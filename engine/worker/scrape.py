@@ -65,14 +65,16 @@ class ScrapeRequest:
     timeout: float = 180.0
 
     def secrets(self) -> list[str]:
-        """Proxy passwords, to be masked out of every message that leaves this module."""
+        """Proxy credentials, to be masked out of every message that leaves this module: the
+        password, and the user name too (many providers take an API key as the user name)."""
         found: list[str] = []
         for proxy in self.proxies:
             with contextlib.suppress(ValueError):
                 parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-                if parts.password:
-                    # Messages may quote the password as written or percent-decoded.
-                    found.extend({parts.password, unquote(parts.password)})
+                for value in (parts.password, parts.username):
+                    if value:
+                        # Messages may quote it as written or percent-decoded.
+                        found.extend({value, unquote(value)})
         return found
 
 

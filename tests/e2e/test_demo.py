@@ -38,7 +38,7 @@ def test_demo_runs_and_reuses_its_nodes(jf_env, fast_db, db_url, tmp_path, jf_ho
                 seen_ids.append(sorted(r.id for r in rows))
                 assert len({r.spec["country"] for r in rows}) == 3
                 assert len({r.spec["search_term"] for r in rows}) == 3
-                assert all("${JOBFLEET_DEMO_PROXY_PASS}" in r.spec["proxies"][0] for r in rows)
+                assert all("${JOBFLEET_PROXY_DEMO_PASS}" in r.spec["proxies"][0] for r in rows)
                 wait_for(
                     lambda: any(r.jobs_found for r in nodes.list_nodes(fast_db)),
                     what="demo results",

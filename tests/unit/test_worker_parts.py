@@ -26,11 +26,11 @@ def test_cooldown_per_site_grows_and_resets():
 
 
 def test_resolve_proxy_encodes_and_requires_the_variable():
-    url = resolve_proxy("http://u:${PW}@h:1", {"PW": "p@ss:w/rd"})
+    url = resolve_proxy("http://u:${PROXY_PW}@h:1", "PROXY_*", {"PROXY_PW": "p@ss:w/rd"})
     assert url == "http://u:p%40ss%3Aw%2Frd@h:1"
     assert proxy_password(url) == "p@ss:w/rd"
-    with pytest.raises(ProxyConfigError, match=r"\$\{PW\}"):
-        resolve_proxy("http://u:${PW}@h:1", {})
+    with pytest.raises(ProxyConfigError, match=r"\$\{PROXY_PW\}"):
+        resolve_proxy("http://u:${PROXY_PW}@h:1", "PROXY_*", {})
 
 
 @pytest.mark.parametrize(
