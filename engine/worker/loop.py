@@ -30,7 +30,7 @@ from engine.db.connections import SharedConnection
 from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable, UserError
-from engine.fleet.events import EventWriter, log_text
+from engine.fleet.events import EventWriter, known_secrets, log_text
 from engine.fleet.spec import NodeSpec, SpecError, load_stored_spec
 from engine.protocol import EXIT_CONFIG, EXIT_RECYCLE, EXIT_STOPPED
 from engine.settings import Settings
@@ -330,6 +330,7 @@ class Worker:
             ca_cert=spec.ca_cert,
             node_id=self.node_id,
             timeout=self.settings.search_timeout,
+            masked=tuple(known_secrets()),
         )
         result = self._run_scrape(req)
         if result is None:
