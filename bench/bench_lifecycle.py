@@ -35,7 +35,7 @@ from engine.fleet import nodes
 from engine.fleet.spec import parse_spec
 from engine.settings import Settings
 
-PASS_ENV = "JF_BENCH_PROXY_PASS"
+PASS_ENV = "PROXY_BENCH_PASS"
 
 
 def wait(predicate: Any, timeout: float = 120.0, step: float = 0.005) -> Any:

@@ -5,6 +5,7 @@ Every setting is listed with a one-line comment in ``.env.example``.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import socket
 from functools import cache
@@ -13,6 +14,13 @@ from pathlib import Path
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only these may be referenced by default: names made for proxy secrets.
+DEFAULT_SECRET_ENV = "PROXY_*,JOBFLEET_PROXY_*"
+# jobfleet's own namespace: its settings (the database URL first) are never a proxy secret; only
+# names under this prefix are free for proxy secrets.
+_SETTINGS_PREFIX = "JOBFLEET_"
+_PROXY_SECRET_PREFIX = "JOBFLEET_PROXY_"
 
 
 def _default_home() -> Path:
@@ -66,6 +74,10 @@ class Settings(BaseSettings):
     log_keep_rows: int = 5000
     log_keep_days: float = 7.0
 
+    # Environment variables a proxy URL may name as ${NAME}: comma-separated names or fnmatch
+    # patterns. JOBFLEET_* settings are never allowed, whatever this says (see secret_ref_refusal).
+    secret_env: str = DEFAULT_SECRET_ENV
+
     # Connections in this process's pool.
     pool_max_size: int = 4
     # max_connections of a new embedded cluster (each worker holds two connections).
@@ -83,6 +95,33 @@ class Settings(BaseSettings):
     @property
     def pgdata(self) -> Path:
         return self.home / "pg"
+
+
+def secret_env_patterns(allowlist: str) -> list[str]:
+    """The names and patterns of a ``JOBFLEET_SECRET_ENV`` value (comma-separated)."""
+    return [part for part in (p.strip() for p in allowlist.split(",")) if part]
+
+
+def secret_ref_refusal(name: str, allowlist: str) -> str | None:
+    """Why a proxy may not refer to ``${name}`` (one sentence), or None when it may.
+
+    A node spec comes from the database, which anyone who may deploy can write: a reference to an
+    arbitrary variable would send that variable's value to any host as proxy credentials."""
+    reserved = name.upper().startswith(_SETTINGS_PREFIX) and not name.startswith(
+        _PROXY_SECRET_PREFIX
+    )
+    if reserved:
+        return (
+            f"a proxy may not refer to ${{{name}}}: jobfleet's own JOBFLEET_ settings are never "
+            f"sent to a proxy, whatever JOBFLEET_SECRET_ENV allows (name proxy secrets "
+            f"{_PROXY_SECRET_PREFIX}* or PROXY_*)"
+        )
+    if any(fnmatch.fnmatchcase(name, p) for p in secret_env_patterns(allowlist)):
+        return None
+    return (
+        f"a proxy may not refer to ${{{name}}}: it is not allowed by JOBFLEET_SECRET_ENV "
+        f"({allowlist or 'empty'}); add the name there to allow it"
+    )
 
 
 @cache

@@ -2,7 +2,7 @@
 
 The demo supervises as its own host, ``demo@<host name>`` (``engine.fleet.hosts``), and pins its
 nodes there: the simulator's proxy asks for a password, which the specs reference as
-``${JOBFLEET_DEMO_PROXY_PASS}`` and which lives only in this process's environment (the workers
+``${JOBFLEET_PROXY_DEMO_PASS}`` and which lives only in this process's environment (the workers
 inherit it). Any other supervisor would start them without it (exit 78, then FATAL), so none
 does: pinned nodes wait for their own host. The demo's supervisor in turn runs nothing but its
 own nodes, so quitting it (which stops its workers: the boards die with it) stops nobody
@@ -37,7 +37,7 @@ from engine.sim import SimBoards, search_terms_hint
 if TYPE_CHECKING:
     from engine.fleet.spec import NodeSpec
 
-PASS_ENV = "JOBFLEET_DEMO_PROXY_PASS"
+PASS_ENV = "JOBFLEET_PROXY_DEMO_PASS"
 PROXY_USER = "demo"
 
 DEMO_NODES: list[dict[str, Any]] = [

@@ -22,7 +22,7 @@ from engine.db.queries import q
 from engine.errors import UserError
 from engine.fleet.events import log_event_now
 from engine.fleet.rows import NOW, Later, NodeRow
-from engine.fleet.spec import NodeSpec
+from engine.fleet.spec import NodeSpec, check_secret_refs
 from engine.fleet.states import Desired, NodeStatus, TransitionError, check_transition
 from engine.settings import get_settings
 
@@ -67,6 +67,7 @@ def deploy(
     ``host`` pins the node to the host of that name (registered now if no supervisor has run
     there yet): only that host's supervisor starts it, and no other host takes it over. Without
     it, the first supervisor to start the node claims it."""
+    check_secret_refs(spec, get_settings().secret_env)  # also checked by parse_spec; be sure
     with db.connection() as conn:
         host_id = None if host is None else _ensure_host(conn, host)
         try:
@@ -208,6 +209,7 @@ def request_restart(db: ConnectionSource, node_id: int) -> None:
 
 def update_spec(db: ConnectionSource, node_id: int, spec: NodeSpec) -> None:
     """Replace a node's spec; a running worker picks it up when it is next started."""
+    check_secret_refs(spec, get_settings().secret_env)
     with db.connection() as conn:
         row = conn.execute(
             q("update_node_spec"),

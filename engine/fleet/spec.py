@@ -33,6 +33,7 @@ from pydantic import (
 
 from engine.errors import UserError
 from engine.redact import mask_url
+from engine.settings import get_settings, secret_ref_refusal
 
 # The sites the simulated boards and our scrape child are known to handle. jobspy knows more;
 # they are offered too (the list comes from jobspy), these two are just the default.
@@ -302,11 +303,14 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def parse_spec(data: dict[str, Any], *, fill_locations: bool = True) -> NodeSpec:
+def parse_spec(
+    data: dict[str, Any], *, fill_locations: bool = True, secret_env: str | None = None
+) -> NodeSpec:
     """Validate user input into a NodeSpec (raises SpecError naming the field).
 
     An empty ``locations`` list is filled with the country's largest cities, so the stored spec
-    always lists what the worker will walk (and the user can edit it).
+    always lists what the worker will walk (and the user can edit it). Proxy references must be
+    allowed by ``secret_env`` (default: this process's ``JOBFLEET_SECRET_ENV``).
     """
     if not isinstance(data, dict):
         raise SpecError("a node spec must be a mapping of field names to values")
@@ -314,6 +318,7 @@ def parse_spec(data: dict[str, Any], *, fill_locations: bool = True) -> NodeSpec
         spec = NodeSpec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(f"invalid node spec: {_describe(exc)}") from None
+    check_secret_refs(spec, get_settings().secret_env if secret_env is None else secret_env)
     if fill_locations and not spec.locations:
         from engine.geo import largest_cities
 
@@ -361,3 +366,13 @@ def proxy_env_refs(spec: NodeSpec) -> list[str]:
             if name not in names:
                 names.append(name)
     return names
+
+
+def check_secret_refs(spec: NodeSpec, secret_env: str) -> None:
+    """Refuse a spec whose proxies refer to a variable ``secret_env`` does not allow (SpecError,
+    one sentence naming the variable and the setting). Deploy checks it, and so does the worker:
+    the database is not trusted to hold only specs that passed deploy."""
+    for name in proxy_env_refs(spec):
+        refusal = secret_ref_refusal(name, secret_env)
+        if refusal:
+            raise SpecError(refusal)

@@ -41,6 +41,7 @@ from engine.fleet.rows import NOW, SupervisedNodeRow
 from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus, TransitionError
 from engine.protocol import NODES_CHANNEL, WORKER_MODULE
 from engine.settings import Settings
+from engine.supervisor.environment import worker_env
 from engine.supervisor.lease import HostLease, take_over_if_lost
 from engine.supervisor.plan import (
     CLEARED,
@@ -83,18 +84,6 @@ class Tracked:
     killed_on_request: bool = False
     exit_code: int | None = None
     gone: bool = False
-
-
-def worker_env(settings: Settings, db: Database) -> dict[str, str]:
-    """The worker's environment: this process's, plus every setting (secrets never in argv)."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        if name == "database_url" or value is None:
-            continue
-        env[f"JOBFLEET_{name.upper()}"] = str(value)
-    env["JOBFLEET_DATABASE_URL"] = db.url
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 class Supervisor:
@@ -529,7 +518,7 @@ class Supervisor:
                     return  # another host took it first
                 log_path = self.settings.home / "logs" / f"node-{node_id}.log"
                 _rotate(log_path)
-                env = worker_env(self.settings, self.db)
+                env = worker_env(self.settings, self.db.url, claimed["spec"])
                 ident = self.procs.spawn([*self.worker_argv, str(node_id)], env, log_path)
                 tracked = Tracked(node_id, ident, True, time.monotonic())
                 self._tracked[node_id] = tracked

@@ -31,15 +31,14 @@ from engine.db.connections import SharedConnection
 from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable, UserError
-from engine.fleet.events import EventWriter, add_secrets, log_text
+from engine.fleet.events import EventWriter, known_secrets, log_text
 from engine.fleet.spec import NodeSpec, SpecError, ca_file_problem, load_stored_spec
 from engine.protocol import EXIT_CONFIG, EXIT_RECYCLE, EXIT_STOPPED
-from engine.redact import mask_url
 from engine.settings import Settings
 from engine.worker.children import kill_descendant_groups
 from engine.worker.cooldowns import Cooldowns
 from engine.worker.lifelines import Lifelines
-from engine.worker.proxies import ProxyCheck, check_proxy, proxy_password, resolve_proxy
+from engine.worker.proxies import ProxyCheck, check_proxy, resolve_proxy, shown_proxy
 from engine.worker.scrape import ScrapeRequest, ScrapeResult, run_scrape
 
 if TYPE_CHECKING:
@@ -107,8 +106,9 @@ class Worker:
             ca_problem = ca_file_problem(spec.ca_cert)
             if ca_problem:
                 raise SpecError(f"ca_cert: {ca_problem}")
-            proxies = [resolve_proxy(p) for p in spec.proxies]
-            add_secrets(*(proxy_password(p) for p in proxies))
+            # Refuses a reference JOBFLEET_SECRET_ENV does not allow (the row may not have come
+            # through deploy); registers every value it substitutes as a secret.
+            proxies = [resolve_proxy(p, self.settings.secret_env) for p in spec.proxies]
         except (SpecError, UserError) as exc:
             self.events.error("config_error", str(exc), node_id=self.node_id)
             self._record_error(str(exc))
@@ -256,7 +256,7 @@ class Worker:
                 usable.append(proxy)
                 self.events.info(
                     "proxy_ok",
-                    f"proxy {mask_url(proxy)} exits at {result.exit_ip}",
+                    f"proxy {shown_proxy(proxy)} exits at {result.exit_ip}",
                     node_id=self.node_id,
                 )
             else:
@@ -339,6 +339,7 @@ class Worker:
             ca_cert=spec.ca_cert,
             node_id=self.node_id,
             timeout=self.settings.search_timeout,
+            masked=tuple(known_secrets()),
         )
         result = self._run_scrape(req)
         if result is None:
@@ -360,7 +361,7 @@ class Worker:
         by_site: dict[str, list[JobRecord]] = {}
         for record in result.records:
             by_site.setdefault(record.site, []).append(record)
-        proxy_shown = ", ".join(mask_url(p) for p in proxies) or None
+        proxy_shown = ", ".join(shown_proxy(p) for p in proxies) or None
         found = new = 0
         for outcome in result.outcomes:
             records = by_site.get(outcome.site, [])

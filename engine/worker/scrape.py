@@ -64,9 +64,14 @@ class ScrapeRequest:
     node_id: int | None = None
     timeout: float = 180.0
 
+    # Other secret values to mask (the worker's registry: e.g. an API key in the user slot).
+    # Never sent to the child: run_scrape leaves it out of the payload.
+    masked: tuple[str, ...] = field(default=(), repr=False)
+
     def secrets(self) -> list[str]:
-        """Proxy passwords, to be masked out of every message that leaves this module."""
-        found: list[str] = []
+        """Proxy passwords and ``masked``, to be masked out of every message that leaves this
+        module."""
+        found: list[str] = list(self.masked)
         for proxy in self.proxies:
             with contextlib.suppress(ValueError):
                 parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
@@ -120,7 +125,8 @@ def run_scrape(req: ScrapeRequest) -> ScrapeResult:
     workdir = Path(tempfile.mkdtemp(prefix="jobfleet-scrape-"))  # mode 0700
     out_path = workdir / "result.jsonl"
     err_path = workdir / "stderr.txt"
-    payload = json.dumps({**asdict(req), "out": str(out_path)}).encode()
+    request = {k: v for k, v in asdict(req).items() if k != "masked"}
+    payload = json.dumps({**request, "out": str(out_path)}).encode()
     proc: subprocess.Popen[bytes] | None = None
     timed_out = False
     returncode: int | None = None

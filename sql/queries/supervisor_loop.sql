@@ -52,10 +52,11 @@ ORDER BY n.id;
 
 -- name: claim_node
 -- Before a spawn, in the spawn's transaction: the row stays locked until the worker's pid is
--- written, and a supervisor that loses the race for an unclaimed node gets no row back.
+-- written, and a supervisor that loses the race for an unclaimed node gets no row back. The spec
+-- read under that lock chooses the secrets the worker's environment carries.
 UPDATE nodes SET host_id = %(host_id)s, updated_at = now()
 WHERE id = %(id)s AND (host_id IS NULL OR host_id = %(host_id)s)
-RETURNING id;
+RETURNING id, spec;
 
 -- name: take_over_node
 -- Compare-and-set: still the status seen, still on that host, not pinned, and that host's lease

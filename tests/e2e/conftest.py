@@ -9,7 +9,7 @@ from engine.db.handle import Database
 from engine.settings import Settings
 from tests.e2e.lifecycle_helpers import FAST_SETTINGS, SupervisorProc, kill_workers
 
-PROXY_PASS_ENV = "JF_E2E_PROXY_PASS"
+PROXY_PASS_ENV = "PROXY_E2E_PASS"
 PROXY_PASS = "pr0xy-Secret-Value-91"
 
 

@@ -101,7 +101,7 @@ def test_demo_brings_its_nodes_back_and_other_supervisors_leave_them_alone(
     jf_env: dict[str, str], fast_db: Database, db_url: str, tmp_path: Path, jf_home: Path
 ) -> None:
     env = {**jf_env, **FAST_SETTINGS, "JOBFLEET_HOST_NAME": HOST}
-    env.pop("JOBFLEET_DEMO_PROXY_PASS", None)
+    env.pop("JOBFLEET_PROXY_DEMO_PASS", None)
     try:
         # 1. The first demo deploys its nodes, pinned to its own host, and they scrape.
         demo = run_demo_until_scraping(env, fast_db, tmp_path / "demo-1.log")
@@ -109,7 +109,7 @@ def test_demo_brings_its_nodes_back_and_other_supervisors_leave_them_alone(
         first_ids = sorted(r.id for r in rows)
         assert {r.host for r in rows} == {DEMO_HOST} and all(r.pinned for r in rows)
         assert len({r.spec["country"] for r in rows}) == 3
-        assert all("${JOBFLEET_DEMO_PROXY_PASS}" in r.spec["proxies"][0] for r in rows)
+        assert all("${JOBFLEET_PROXY_DEMO_PASS}" in r.spec["proxies"][0] for r in rows)
         log = (tmp_path / "demo-1.log").read_text(errors="replace")
         assert "The simulated boards post these roles:" in log and "registered nurse" in log
         # Ctrl-C: the simulator dies with the demo, so the demo stops its workers.
@@ -184,7 +184,7 @@ def test_second_demo_is_refused_while_one_runs(
     jf_env: dict[str, str], fast_db: Database, db_url: str, tmp_path: Path
 ) -> None:
     env = {**jf_env, **FAST_SETTINGS, "JOBFLEET_HOST_NAME": HOST}
-    env.pop("JOBFLEET_DEMO_PROXY_PASS", None)
+    env.pop("JOBFLEET_PROXY_DEMO_PASS", None)
     demo = DemoProc(env, tmp_path / "demo.log")
     try:
         wait_for(lambda: all_running(fast_db), what="three demo nodes running")

@@ -83,7 +83,7 @@ def test_deploy_run_stop_start_kill(sim, fast_env, fast_db, supervisor, db_url):
         "--cycle-minutes",
         "0",
         "--proxy",
-        f"http://jf:${{JF_E2E_PROXY_PASS}}@{sim.address}",
+        f"http://jf:${{PROXY_E2E_PASS}}@{sim.address}",
         "--ca-cert",
         sim.ca_path,
     )
@@ -399,7 +399,7 @@ def test_worker_rss_stays_flat(sim, fast_env, fast_db, supervisor):
 
 
 def test_secrets_never_leak(sim, fast_env, fast_db, supervisor, db_url, jf_home):
-    dead = f"http://jf:${{JF_E2E_PROXY_PASS}}@127.0.0.1:{_free_port()}"
+    dead = f"http://jf:${{PROXY_E2E_PASS}}@127.0.0.1:{_free_port()}"
     leaky = nodes.deploy(fast_db, parse_spec(node_spec(sim, "dead-proxy", proxies=[dead])))
     ok = nodes.deploy(fast_db, parse_spec(node_spec(sim, "good-proxy")))
     supervisor.start()

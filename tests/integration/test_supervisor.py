@@ -266,9 +266,9 @@ def test_shutdown_with_stop_workers(fast_settings, db):
 
 
 def test_worker_env_carries_settings_not_argv(fast_settings, db: Database):
-    from engine.supervisor.loop import worker_env
+    from engine.supervisor.environment import worker_env
 
-    env = worker_env(fast_settings, db)
+    env = worker_env(fast_settings, db.url, {})
     assert env["JOBFLEET_STALE_AFTER"] == "3.0"
     assert env["JOBFLEET_DATABASE_URL"] == db.url
 

@@ -339,9 +339,9 @@ def test_check_proxy_shows_the_exit_ip(
 
     from engine.sim import SimBoards
 
-    monkeypatch.setenv("JF_TUI_TEST_PROXY_PASS", "pw-for-the-sim")
+    monkeypatch.setenv("PROXY_TUI_TEST_PASS", "pw-for-the-sim")
     with SimBoards(seed=7, port=0, auth=("u", "pw-for-the-sim"), ca_dir=tmp_path) as sim:
-        proxy = f"http://u:${{JF_TUI_TEST_PROXY_PASS}}@127.0.0.1:{sim.port}"
+        proxy = f"http://u:${{PROXY_TUI_TEST_PASS}}@127.0.0.1:{sim.port}"
 
         async def run() -> None:
             app = make_app(settings, db)
@@ -360,7 +360,7 @@ def test_check_proxy_shows_the_exit_ip(
                 assert result.has_class("-ok")
 
                 # A wrong password is reported, not shown.
-                monkeypatch.setenv("JF_TUI_TEST_PROXY_PASS", "wrong-password")
+                monkeypatch.setenv("PROXY_TUI_TEST_PASS", "wrong-password")
                 form.action_check_proxy()
                 await wait_for(pilot, lambda: result.has_class("-bad"), "failure shown")
                 assert "wrong-password" not in str(result.render())
@@ -473,12 +473,14 @@ def test_demo_quit_dialog_stops_the_workers_by_default(settings: Any, db: Any) -
 def test_demo_deploy_form_is_prefilled_and_pins_nodes_to_the_demo_host(
     settings: Any, db: Any, tmp_path: Any
 ) -> None:
+    import trustme
+
     from engine.sim import search_terms_hint
     from tui.screens.deploy import DeployPreset
 
     ca = tmp_path / "ca.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\n")
-    proxy = "http://demo:${JOBFLEET_DEMO_PROXY_PASS}@127.0.0.1:8899"
+    trustme.CA().cert_pem.write_to_path(str(ca))  # deploy checks that it is a real PEM file
+    proxy = "http://demo:${JOBFLEET_PROXY_DEMO_PASS}@127.0.0.1:8899"
     preset = DeployPreset(
         values={"proxies": [proxy], "ca_cert": str(ca)},
         host="demo@box",

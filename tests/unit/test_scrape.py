@@ -155,3 +155,9 @@ def test_child_environment_has_no_database_url(monkeypatch: pytest.MonkeyPatch) 
     assert "JOBFLEET_DATABASE_URL" not in scrape._child_env()
     assert os.environ["JOBFLEET_DATABASE_URL"]
     assert json.dumps(scrape._child_command())
+
+
+def test_registered_secrets_are_masked_too() -> None:
+    req = request(proxies=["http://api-key-in-user-slot@h:1"], masked=("api-key-in-user-slot",))
+    assert req.secrets() == ["api-key-in-user-slot"]
+    assert "masked" not in repr(req)

@@ -158,3 +158,48 @@ def test_ca_cert_unreadable(tmp_path):
     locked.write_text("x")
     locked.chmod(0)
     assert "cannot be read: Permission denied" in str(ca_file_problem(str(locked)))
+
+
+@pytest.mark.parametrize("name", ["AWS_SECRET_ACCESS_KEY", "JOBFLEET_DATABASE_URL", "HOME"])
+def test_proxy_references_outside_the_allowlist_are_refused(name):
+    with pytest.raises(SpecError) as info:
+        parse_spec(
+            {**BASE, "proxies": [f"http://x:${{{name}}}@203.0.113.9:8080"]},
+            secret_env="PROXY_*,JOBFLEET_PROXY_*",
+        )
+    message = str(info.value)
+    assert f"${{{name}}}" in message and "JOBFLEET_SECRET_ENV" in message
+    assert message.count(". ") == 0 and "\n" not in message  # one sentence
+
+
+@pytest.mark.parametrize(
+    "name", ["JOBFLEET_DATABASE_URL", "JOBFLEET_HOME", "jobfleet_database_url"]
+)
+def test_jobfleet_settings_are_refused_whatever_the_pattern(name):
+    with pytest.raises(SpecError, match="never sent to a proxy"):
+        parse_spec({**BASE, "proxies": [f"http://x:${{{name}}}@h.example:1"]}, secret_env="*")
+
+
+def test_allowlist_takes_names_and_patterns():
+    from engine.settings import DEFAULT_SECRET_ENV, Settings, secret_ref_refusal
+
+    assert Settings().secret_env == DEFAULT_SECRET_ENV == "PROXY_*,JOBFLEET_PROXY_*"
+    assert secret_ref_refusal("PROXY_PASS", DEFAULT_SECRET_ENV) is None
+    assert secret_ref_refusal("JOBFLEET_PROXY_DEMO_PASS", DEFAULT_SECRET_ENV) is None
+    assert secret_ref_refusal("MY_KEY", "PROXY_*, MY_KEY") is None
+    assert secret_ref_refusal("MY_KEY2", "PROXY_*, MY_KEY") is not None
+    assert secret_ref_refusal("proxy_pass", DEFAULT_SECRET_ENV) is not None  # case matters
+    spec_ok = parse_spec(
+        {**BASE, "proxies": ["http://${VENDOR_KEY}@127.0.0.1:1"]}, secret_env="VENDOR_*"
+    )
+    assert proxy_env_refs(spec_ok) == ["VENDOR_KEY"]
+
+
+def test_stored_spec_checked_again_by_the_worker_check():
+    from engine.fleet.spec import check_secret_refs
+
+    stored = spec(proxies=["http://${PROXY_KEY}@127.0.0.1:1"]).stored_dict()
+    stored["proxies"] = ["http://x:${AWS_SECRET_ACCESS_KEY}@127.0.0.1:1"]
+    loaded = load_stored_spec(stored)  # the model alone does not know the allowlist
+    with pytest.raises(SpecError, match=r"AWS_SECRET_ACCESS_KEY.*JOBFLEET_SECRET_ENV"):
+        check_secret_refs(loaded, "PROXY_*")

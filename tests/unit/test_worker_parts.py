@@ -26,11 +26,11 @@ def test_cooldown_per_site_grows_and_resets():
 
 
 def test_resolve_proxy_encodes_and_requires_the_variable():
-    url = resolve_proxy("http://u:${PW}@h:1", {"PW": "p@ss:w/rd"})
+    url = resolve_proxy("http://u:${PROXY_PW}@h:1", "PROXY_*", {"PROXY_PW": "p@ss:w/rd"})
     assert url == "http://u:p%40ss%3Aw%2Frd@h:1"
     assert proxy_password(url) == "p@ss:w/rd"
-    with pytest.raises(ProxyConfigError, match=r"\$\{PW\}"):
-        resolve_proxy("http://u:${PW}@h:1", {})
+    with pytest.raises(ProxyConfigError, match=r"\$\{PROXY_PW\}"):
+        resolve_proxy("http://u:${PROXY_PW}@h:1", "PROXY_*", {})
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,41 @@ def test_check_proxy_through_the_simulator():
         sim.set_fault("ipecho", Fault(kind="leaky"))
         leak = check_proxy(sim.proxy_url, sim.ca_path, timeout=10)
         assert not leak.ok and "local or real address" in (leak.error or "")
+
+
+def test_resolve_proxy_refuses_names_outside_the_allowlist_before_reading_them():
+    env = {"AWS_SECRET_ACCESS_KEY": "aws-value", "JOBFLEET_DATABASE_URL": "postgresql://x"}
+    for name in env:
+        with pytest.raises(ProxyConfigError, match="JOBFLEET_SECRET_ENV") as info:
+            resolve_proxy(f"http://x:${{{name}}}@h:1", "PROXY_*,JOBFLEET_PROXY_*", env)
+        assert env[name] not in str(info.value)
+    with pytest.raises(ProxyConfigError, match="never sent"):
+        resolve_proxy("http://x:${JOBFLEET_DATABASE_URL}@h:1", "*", env)
+
+
+def test_user_slot_secret_is_registered_and_masked_in_the_display_form():
+    from engine.fleet.events import known_secrets, log_text
+    from engine.worker.proxies import shown_proxy
+
+    key = "uSeR-sLoT-kEy/42"
+    url = resolve_proxy("http://${PROXY_KEY}@127.0.0.1:8080", "PROXY_*", {"PROXY_KEY": key})
+    assert url == "http://uSeR-sLoT-kEy%2F42@127.0.0.1:8080"
+    assert key in known_secrets() and "uSeR-sLoT-kEy%2F42" in known_secrets()
+    assert shown_proxy(url) == "http://***@127.0.0.1:8080"
+    assert key not in log_text(f"via {url} and {key}")
+    # A plain user name is kept (it helps), the password never is.
+    assert shown_proxy("http://bob:pw-123@h:1") == "http://bob:***@h:1"
+
+
+def test_check_proxy_sends_a_user_only_credential():
+    from engine.sim import SimBoards
+    from engine.worker.proxies import shown_proxy
+
+    key = "api-key-as-user-77"
+    with SimBoards(auth=(key, "")) as sim:
+        url = resolve_proxy(f"http://${{PROXY_KEY}}@{sim.address}", "PROXY_*", {"PROXY_KEY": key})
+        good = check_proxy(url, sim.ca_path, timeout=10)
+        assert good.ok and good.exit_ip == "203.0.113.10", good.error
+        wrong = check_proxy(f"http://{key}-nope@{sim.address}", sim.ca_path, 10)
+        assert not wrong.ok and key not in (wrong.error or "")
+    assert key not in shown_proxy(url)

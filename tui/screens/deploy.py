@@ -354,7 +354,9 @@ class DeployScreen(ModalScreen[int | None]):
         from engine.worker.proxies import check_proxy, resolve_proxy
 
         try:
-            check = check_proxy(resolve_proxy(proxy), ca_cert=ca, timeout=10)
+            # The allowlist applies here too: the form may be served to other people (serve).
+            resolved = resolve_proxy(proxy, self.db.settings.secret_env)
+            check = check_proxy(resolved, ca_cert=ca, timeout=10)
         except UserError as exc:
             self.post_message(ProxyChecked(clean(str(exc), max_len=200), False))
             return
