@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     backoff_base: float = 1.0
     backoff_max: float = 60.0
 
+    # Seconds between the supervisor's sweeps of the spool (batches no worker will store: a
+    # removed node's, another host's worker, an interrupted import); one sweep runs at start.
+    spool_replay_interval: float = 60.0
+
     # node_logs retention: rows kept per node, and maximum age in days.
     log_keep_rows: int = 5000
     log_keep_days: float = 7.0

@@ -16,6 +16,13 @@ Writing a batch (``Store.save_batch``):
    is computed for every row an INSERT sees, so known rows must not reach it). Known postings
    only get their sighting counted in the narrow ``job_sightings`` row: the heavy ``jobs`` row
    and its tsvector are never rewritten.
+
+A worker stores a whole scrape with ``Store.save_scrape``: every site's batch is spooled (and
+fsync'd) before the first one is written, because the scrape child's result file is gone by then
+and a crash in the middle of the first store must not lose the other sites. Those files are
+spooled without a lookup (a slow database must not keep them in memory only); the lookup then
+happens inside the write's transaction. ``replay_spool`` runs in the worker and, for every spool
+directory under the home (other nodes, removed nodes, imports), in the supervisor.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,11 +45,13 @@ from engine.errors import DatabaseUnavailable
 from engine.jobs.pgvalues import STAGE_TYPES, stage_row
 from engine.jobs.record import JobRecord
 from engine.jobs.spool import (
+    FAILED_DIR,
     SPOOL_SUFFIX,
     Outcome,
     RunInfo,
     SpoolFile,
     locked,
+    private_dir,
     read_spool,
     spooled,
 )
@@ -94,7 +103,7 @@ class Store:
 
     @property
     def failed_dir(self) -> Path:
-        return self.spool_dir / "failed"
+        return self.spool_dir / FAILED_DIR
 
     def pending(self) -> list[Path]:
         """Spool files waiting to be written, oldest first."""
@@ -166,12 +175,51 @@ class Store:
                 log.warning("spool replay postponed: %s", exc)
         return result
 
-    def replay_spool(self) -> int:
+    def save_scrape(
+        self, batches: Sequence[tuple[RunInfo, Sequence[JobRecord]]]
+    ) -> list[SaveResult | None]:
+        """Store one scrape: a batch and its ``scrape_runs`` row per site.
+
+        Every batch is spooled first, each in its own file (fsync'd and locked until settled), so
+        a crash at any point leaves whatever is not committed in the spool. Then they are written
+        one by one. None in the result: the database could not take that batch now; it stays in
+        the spool for ``replay_spool``. A batch the database refuses is moved aside and its error
+        raised once the other sites are stored.
+        """
+        results: list[SaveResult | None] = []
+        refused: Exception | None = None
+        with contextlib.ExitStack() as held:
+            spools = []
+            for run, records in batches:
+                batch_id, batch = uuid.uuid4(), dedupe(records)
+                path = held.enter_context(spooled(self.spool_dir, batch_id, run, batch))
+                spools.append((run.node_id, SpoolFile(path, batch_id, run, batch)))
+            outage = False
+            for node_id, spool in spools:
+                if outage:  # no second wait for a database that just failed to answer
+                    results.append(None)
+                    continue
+                try:
+                    results.append(self._settle(spool, node_id=node_id))
+                except DatabaseUnavailable:
+                    outage = True
+                    results.append(None)
+                except Exception as exc:
+                    refused = refused or exc
+                    results.append(None)
+        if refused is not None:
+            raise refused
+        return results
+
+    def replay_spool(
+        self, on_settled: Callable[[SpoolFile, SaveResult], None] | None = None
+    ) -> int:
         """Write every leftover spool file; returns how many batches were settled.
 
         Safe to call from several processes at once and to call again after a failure: files
         another process is writing are skipped, and a batch already committed is not applied
         twice. Raises DatabaseUnavailable (leaving the rest for later) if the database is down.
+        ``on_settled`` is told about each batch written.
         """
         settled = 0
         for path in self.pending():
@@ -185,8 +233,10 @@ class Store:
                     self._move_aside(path)
                     continue
                 node_id = spool.run.node_id if spool.run else None
-                self._settle(spool, node_id=node_id)
+                result = self._settle(spool, node_id=node_id)
                 settled += 1
+                if on_settled is not None:
+                    on_settled(spool, result)
         if settled:
             with contextlib.suppress(psycopg.Error), self.connections.connection() as conn:
                 conn.execute(q("batch_prune_ingested"))
@@ -196,7 +246,11 @@ class Store:
         self, spool: SpoolFile, *, node_id: int | None, looked_up: bool = False
     ) -> SaveResult:
         try:
-            result = self._write(spool, node_id=node_id, looked_up=looked_up)
+            try:
+                result = self._write(spool, node_id=node_id, looked_up=looked_up)
+            except psycopg.errors.ForeignKeyViolation:
+                # Its node was removed during the write: written again, the run finds it gone.
+                result = self._write(spool, node_id=node_id, looked_up=looked_up)
         except psycopg.OperationalError as exc:
             # Connection refused, server shut down, backend terminated, pool timeout: the
             # file stays for replay_spool.
@@ -211,14 +265,14 @@ class Store:
         return result
 
     def _move_aside(self, path: Path) -> None:
-        self.failed_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.failed_dir)
         with contextlib.suppress(FileNotFoundError):
             path.rename(self.failed_dir / path.name)
 
     def _write(self, spool: SpoolFile, *, node_id: int | None, looked_up: bool) -> SaveResult:
         """Apply one spooled batch in one transaction. ``looked_up``: its records were found
-        missing from ``jobs`` a moment ago (a replayed file may be hours old, or was spooled
-        during an outage without a lookup), so they most likely all go in as they are."""
+        missing from ``jobs`` a moment ago; otherwise (a replayed file may be hours old, or was
+        spooled without a lookup) they are looked up first, in this transaction."""
         found = spool.found
         with self.connections.connection() as conn:
             first_time = conn.execute(
@@ -229,12 +283,19 @@ class Store:
                 return SaveResult(found=found, new=0)
             known = {url: job_id for job_id, url in spool.sightings}
             new = 0
-            if spool.records:
+            records = spool.records
+            if records and not looked_up:
+                # Spooled without a lookup (a whole scrape, an outage, a replay): the postings
+                # already stored only need their sighting, the rest most likely go in as they are.
+                stored = self._known_ids(conn, [r.job_url for r in records])
+                known.update(stored)
+                records = [r for r in records if r.job_url not in stored]
+            if records:
                 # The INSERT itself skips postings stored meanwhile (by another worker, or
                 # before an outage) without computing their tsvector.
-                inserted = self._insert(conn, spool.records, optimistic=looked_up)
+                inserted = self._insert(conn, records, optimistic=True)
                 new = len(inserted)
-                raced = [r.job_url for r in spool.records if r.job_url not in inserted]
+                raced = [r.job_url for r in records if r.job_url not in inserted]
                 if raced:
                     known.update(self._known_ids(conn, raced))
             if known:

@@ -4,6 +4,10 @@ A file is written under a temporary name, fsync'd, locked and renamed into place
 after its batch is committed (``engine.jobs.ingest``). Its header carries the batch id and the
 ``scrape_runs`` row the batch came with; new postings take a full line each, known ones a short
 sighting line.
+
+Spool files hold scraped data that may carry personal details: directories are 0700 and files
+0600 whatever the umask. Every directory under the spool root is swept by the supervisor
+(``spool_dirs``), so a batch is stored even when the worker that wrote it never comes back.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from engine.jobs.record import JobRecord, record_from_dict, record_to_dict
 
 SPOOL_SUFFIX = ".jsonl"
 SPOOL_FORMAT = 1
+# Where a batch the database refuses (bad data, not an outage) is kept for a person to look at.
+FAILED_DIR = "failed"
 Outcome = Literal["ok", "blocked", "timeout", "error"]
 
 
@@ -116,12 +122,13 @@ def spooled(
     spool file with the final suffix is always complete, and a replay in another process never
     takes a file whose writer is still settling it. Known postings take one short line each.
     """
-    spool_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(spool_dir)
     name = f"{time.time_ns():020d}-{os.getpid()}-{batch_id.hex}"
     tmp = spool_dir / f".{name}.tmp"
     final = spool_dir / f"{name}{SPOOL_SUFFIX}"
     header = {"jobfleet_spool": SPOOL_FORMAT, "batch_id": str(batch_id), "run": _run_to_json(run)}
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(fd, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(dumps(header))
         fh.write("\n")
         for record in records:
@@ -137,6 +144,32 @@ def spooled(
         os.rename(tmp, final)
         _fsync_dir(spool_dir)
         yield final
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter: created 0700 with any missing parent,
+    and made 0700 if an older version created it with the default mode."""
+    missing = []
+    here = path
+    while not here.exists():
+        missing.append(here)
+        here = here.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+    with contextlib.suppress(PermissionError):  # not ours: leave it as its owner made it
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    return path
+
+
+def spool_dirs(root: Path) -> list[Path]:
+    """The spool root (imports) and every directory in it (one per node id, removed nodes
+    included), but not the ``failed`` directories of refused batches."""
+    if not root.is_dir():
+        return []
+    subdirs = sorted(p for p in root.iterdir() if p.is_dir() and p.name != FAILED_DIR)
+    return [root, *subdirs]
 
 
 def _fsync_dir(path: Path) -> None:

@@ -61,6 +61,7 @@ from engine.supervisor.plan import (
     plan,
 )
 from engine.supervisor.procs import Identity, Procs
+from engine.supervisor.spool_sweep import SpoolSweeper
 
 log = logging.getLogger(__name__)
 S = NodeStatus
@@ -109,6 +110,9 @@ class Supervisor:
         self.lease = HostLease(db, self.conn, settings.host_name)
         # The demo's supervisor runs only the demo's nodes (see engine.fleet.hosts).
         self.claims_others = not is_demo_host(settings.host_name)
+        self.spool_sweeper = SpoolSweeper(
+            db, settings.spool_dir, self.events, interval=settings.spool_replay_interval
+        )
         self.host_id: int | None = None
         self._listener: Listener | None = None
         self._tracked: dict[int, Tracked] = {}
@@ -161,6 +165,7 @@ class Supervisor:
 
     def _run(self) -> None:
         try:
+            self.spool_sweeper.start()  # its first sweep now, off this loop
             self._boot()
             while not self._stop.is_set():
                 self._tick_once()
@@ -192,6 +197,7 @@ class Supervisor:
         self.request_stop()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout if timeout is not None else 30)
+        self.spool_sweeper.stop()
         if stop_workers:
             self._stop_all_workers()
         else:

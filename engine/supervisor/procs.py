@@ -38,6 +38,14 @@ class Identity:
         )
 
 
+def _private_dir(path: Path) -> None:
+    """Workers' logs may quote scraped data and errors: the directory is its owner's only."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):
+        if path.stat().st_mode & 0o077:  # made by an older version, or through the umask
+            path.chmod(0o700)
+
+
 class Procs:
     """Real process operations (tests swap in a fake with the same methods)."""
 
@@ -49,7 +57,7 @@ class Procs:
         out: int | object = subprocess.DEVNULL
         log_fd = None
         if log_path is not None:
-            log_path.parent.mkdir(parents=True, exist_ok=True)
+            _private_dir(log_path.parent)
             log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             out = log_fd
         try:

@@ -39,6 +39,7 @@ from engine.worker.children import kill_descendant_groups
 from engine.worker.cooldowns import Cooldowns
 from engine.worker.lifelines import Lifelines
 from engine.worker.proxies import ProxyCheck, check_proxy, resolve_proxy, shown_proxy
+from engine.worker.resume import Position, resume_point
 from engine.worker.scrape import ScrapeRequest, ScrapeResult, run_scrape
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class Worker:
         signal.signal(signal.SIGTERM, self.lifelines.on_signal)
         signal.signal(signal.SIGINT, self.lifelines.on_signal)
         try:
-            spec, cycle = self._load()
+            spec, position = self._load()
             ca_problem = ca_file_problem(spec.ca_cert)
             if ca_problem:
                 raise SpecError(f"ca_cert: {ca_problem}")
@@ -124,7 +125,7 @@ class Worker:
             rss_mb=self._proc.memory_info().rss >> 20,
         )
         try:
-            self._cycles(spec, proxies, cycle)
+            self._cycles(spec, proxies, position)
         except Exception as exc:
             self.events.error(
                 "worker_crashed", f"{exc.__class__.__name__}: {exc}", node_id=self.node_id
@@ -134,7 +135,7 @@ class Worker:
         self._finish()
         return self.exit_code
 
-    def _load(self) -> tuple[NodeSpec, int]:
+    def _load(self) -> tuple[NodeSpec, Position]:
         while True:
             try:
                 with self.conn.connection() as conn:
@@ -145,7 +146,13 @@ class Worker:
                     raise UserError("stopped before the database answered") from None
         if row is None:
             raise UserError(f"node {self.node_id} does not exist")
-        return load_stored_spec(row["spec"]), int(row["cycle"] or 0)
+        position = Position(
+            int(row["cycle"] or 0),
+            int(row["locations_done"] or 0),
+            int(row["locations_total"] or 0),
+            row["current_location"],
+        )
+        return load_stored_spec(row["spec"]), position
 
     def _finish(self) -> None:
         self.stop.set()
@@ -179,7 +186,7 @@ class Worker:
                 q("worker_last_error"), {"id": self.node_id, "pid": self.pid, "error": error}
             )
 
-    def _cycles(self, spec: NodeSpec, proxies: list[str], cycle: int) -> None:
+    def _cycles(self, spec: NodeSpec, proxies: list[str], position: Position) -> None:
         # Imported once the lifelines run: engine.jobs brings engine.geo and pycountry (~2 MB,
         # a tenth of a second) that the first heartbeat and a config error need not wait for.
         from engine.jobs.ingest import Store
@@ -190,21 +197,31 @@ class Worker:
         self._spool_pending = bool(store.pending())
         lived = 0
         locations: list[str | None] = list(spec.locations) or [None]
+        cycle, start = resume_point(position, locations)
+        if start:
+            self.events.info(
+                "cycle_resumed",
+                f"resuming cycle {cycle} at location {start + 1} of {len(locations)}",
+                node_id=self.node_id,
+                cycle=cycle,
+                location=locations[start],
+            )
         # Spread the first scrapes: a hundred workers started together (after a reboot, a
         # deploy of many nodes) must not all hit the boards, and the CPU, at the same moment.
         self.stop.wait(random.uniform(0, spec.delay_min))
         while not self.stop.is_set():
-            cycle += 1
             lived += 1
             began = time.monotonic()
-            self._metrics(cycle=cycle, done=0, total=len(locations), location=None)
-            for index, location in enumerate(locations):
+            self._metrics(cycle=cycle, done=start, total=len(locations), location=None)
+            for index in range(start, len(locations)):
+                location = locations[index]
                 if self.stop.is_set():
                     return
                 self._scrape_one(spec, proxies, store, cycle, index, len(locations), location)
                 if self.stop.is_set():
                     return
                 self.stop.wait(random.uniform(spec.delay_min, spec.delay_max))
+            start = 0
             if spec.max_cycles and lived >= spec.max_cycles:
                 self.events.info(
                     "recycle", f"{lived} cycles done; exiting to be recycled", node_id=self.node_id
@@ -217,6 +234,7 @@ class Worker:
                     "cycle_wait", f"cycle {cycle} done; next in {rest:.0f} s", node_id=self.node_id
                 )
                 self.stop.wait(rest)
+            cycle += 1
 
     def _memory_gate(self) -> bool:
         """Wait while available RAM is below the threshold; False if stopped meanwhile."""
@@ -362,9 +380,11 @@ class Worker:
         for record in result.records:
             by_site.setdefault(record.site, []).append(record)
         proxy_shown = ", ".join(shown_proxy(p) for p in proxies) or None
-        found = new = 0
+        # Loaded with engine.jobs once the lifelines run (see _cycles).
+        from engine.jobs.spool import RunInfo
+
+        batches: list[tuple[RunInfo, list[JobRecord]]] = []
         for outcome in result.outcomes:
-            records = by_site.get(outcome.site, [])
             if outcome.outcome == "blocked":
                 delay = self.cooldowns.blocked(outcome.site)
                 self.events.warning(
@@ -384,42 +404,34 @@ class Worker:
                     site=outcome.site,
                     location=location,
                 )
-            try:
-                if records or outcome.outcome == "ok":
-                    saved = store.save_batch(
-                        records,
-                        node_id=self.node_id,
-                        site=outcome.site,
-                        location=location,
-                        search_term=spec.search_term,
-                        started_at=result.started_at,
-                        outcome=outcome.outcome,
-                        error=outcome.error,
-                        proxy=proxy_shown,
-                    )
-                    found += saved.found
-                    new += saved.new
-                else:
-                    store.record_run(
-                        node_id=self.node_id,
-                        site=outcome.site,
-                        location=location,
-                        search_term=spec.search_term,
-                        started_at=result.started_at,
-                        outcome=outcome.outcome,
-                        error=outcome.error,
-                        proxy=proxy_shown,
-                    )
-            except DatabaseUnavailable:
-                # The batch is in the spool; it goes in when the database is back.
-                found += len(records)
-                if not self._spool_pending:
-                    self.events.warning(
-                        "store_deferred",
-                        "database unavailable; results kept in the spool",
-                        node_id=self.node_id,
-                    )
-                self._spool_pending = True
+            run = RunInfo(
+                site=outcome.site,
+                node_id=self.node_id,
+                location=location,
+                search_term=spec.search_term,
+                started_at=result.started_at,
+                outcome=outcome.outcome,
+                error=outcome.error,
+                proxy=proxy_shown,
+            )
+            batches.append((run, by_site.get(outcome.site, [])))
+        # Every site's batch is spooled before any is stored: the child's result file is gone,
+        # and a crash during one site's store must not lose the others.
+        found = new = 0
+        for (_, records), saved in zip(batches, store.save_scrape(batches), strict=True):
+            if saved is not None:
+                found += saved.found
+                new += saved.new
+                continue
+            # The batch is in the spool; it goes in when the database is back.
+            found += len(records)
+            if not self._spool_pending:
+                self.events.warning(
+                    "store_deferred",
+                    "database unavailable; results kept in the spool",
+                    node_id=self.node_id,
+                )
+            self._spool_pending = True
         self._show_scrape_error(result)
         self.events.info(
             "scrape_done",

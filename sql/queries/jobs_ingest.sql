@@ -56,11 +56,14 @@ RETURNING batch_id;
 DELETE FROM ingested_batches WHERE committed_at < now() - interval '30 days';
 
 -- name: scrape_run_insert
+-- A spooled batch may be stored after its node was removed (the supervisor replays every spool):
+-- its run then gets node_id NULL, as ON DELETE SET NULL would have given it (jobs.node_id has no
+-- foreign key and keeps the old id as provenance).
 INSERT INTO scrape_runs (
     node_id, site, location, search_term, started_at, finished_at, found, new, outcome, error, proxy
 )
 VALUES (
-    %(node_id)s, %(site)s, %(location)s, %(search_term)s, coalesce(%(started_at)s, now()),
+    (SELECT n.id FROM nodes n WHERE n.id = %(node_id)s), %(site)s, %(location)s, %(search_term)s, coalesce(%(started_at)s, now()),
     coalesce(%(finished_at)s, now()), %(found)s, %(new)s, %(outcome)s, %(error)s, %(proxy)s
 )
 RETURNING id;

@@ -10,7 +10,7 @@ RETURNING n.stop_requested, n.kill_requested, n.desired,
 
 -- name: worker_row
 SELECT n.id, n.name, n.spec, n.pid, n.status::text AS status, n.desired, n.stop_requested,
-       n.cycle, n.host_id
+       n.cycle, n.host_id, n.locations_done, n.locations_total, n.current_location
 FROM nodes n WHERE n.id = %(id)s;
 
 -- name: worker_metrics

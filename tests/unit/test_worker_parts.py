@@ -8,6 +8,7 @@ from engine.worker.proxies import (
     proxy_password,
     resolve_proxy,
 )
+from engine.worker.resume import Position, resume_point
 
 
 def test_cooldown_per_site_grows_and_resets():
@@ -98,3 +99,27 @@ def test_check_proxy_sends_a_user_only_credential():
         wrong = check_proxy(f"http://{key}-nope@{sim.address}", sim.ca_path, 10)
         assert not wrong.ok and key not in (wrong.error or "")
     assert key not in shown_proxy(url)
+
+
+LOCS = ["New York", "Austin", "Chicago"]
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (Position(0, 0, 0, None), (1, 0)),  # never ran
+        (Position(4, 3, 3, "Chicago"), (5, 0)),  # cycle finished
+        (Position(4, 1, 3, "New York"), (4, 1)),  # crashed after the first location
+        (Position(4, 1, 3, "Austin"), (4, 1)),  # crashed while scraping the second
+        (Position(4, 2, 3, None), (4, 2)),  # crashed right after resuming at the third
+        (Position(4, 1, 2, "Austin"), (5, 0)),  # the spec has other locations now
+        (Position(4, 1, 3, "Paris"), (5, 0)),  # ... or other names
+    ],
+)
+def test_resume_point(stored, expected):
+    assert resume_point(stored, LOCS) == expected
+
+
+def test_resume_point_without_locations():
+    assert resume_point(Position(2, 0, 1, None), [None]) == (2, 0)
+    assert resume_point(Position(2, 1, 1, None), [None]) == (3, 0)
