@@ -222,6 +222,8 @@ def list_cmd(state: CliState, as_json: bool) -> None:
                 "id": r.id,
                 "name": r.name,
                 "status": f"{r.status}{wanted}",
+                # The host it runs on (or is pinned to); "any" = the first supervisor to start it.
+                "host": r.host or "any",
                 "pid": r.pid,
                 "beat": age_text(r.heartbeat_age_s),
                 "cycle": r.cycle,
