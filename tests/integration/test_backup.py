@@ -38,11 +38,10 @@ def _env(base: dict[str, str], url: str | None) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def fleet(jf_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """This test's database with two deployed nodes and five postings."""
+def _populate(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Two deployed nodes and five postings in the database ``env`` points at."""
     for name in ("alpha", "beta"):
-        done = jobfleet(jf_env, "deploy", "--name", name, "--no-start", *SPEC)
+        done = jobfleet(env, "deploy", "--name", name, "--no-start", *SPEC, timeout=300)
         assert done.returncode == 0, done.stderr
     path = tmp_path / "jobs.jsonl"
     path.write_text(
@@ -63,9 +62,15 @@ def fleet(jf_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
             for i in range(5)
         )
     )
-    done = jobfleet(jf_env, "jobs", "import", str(path))
+    done = jobfleet(env, "jobs", "import", str(path))
     assert done.returncode == 0, done.stderr
-    return jf_env
+    return env
+
+
+@pytest.fixture
+def fleet(jf_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """This test's database with two deployed nodes and five postings."""
+    return _populate(jf_env, tmp_path)
 
 
 def test_dump_then_restore_into_a_fresh_database(
@@ -172,19 +177,23 @@ def embedded_home(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.slow
-def test_round_trip_through_the_embedded_server(
-    fleet: dict[str, str], db_url: str, empty_db_url: str, embedded_home: Path, tmp_path: Path
+def test_dump_of_the_embedded_server_restores_elsewhere(
+    jf_env: dict[str, str], empty_db_url: str, embedded_home: Path, tmp_path: Path
 ) -> None:
-    """External server -> embedded PostgreSQL 18 (one transaction) -> another database."""
-    archive = tmp_path / "external.dump"
-    jobfleet(fleet, "db", "dump", "--quiet", str(archive), check=True)
-    embedded_env = {**_env(fleet, None), "JOBFLEET_HOME": str(embedded_home)}
-    restored = jobfleet(embedded_env, "db", "restore", str(archive), timeout=300)
-    assert restored.returncode == 0, restored.stderr
-    back = tmp_path / "embedded.dump"
-    dumped = jobfleet(embedded_env, "db", "dump", str(back), timeout=300)
+    """The embedded PostgreSQL 18 needs pg_dump 18; its archive loads into another server."""
+    embedded_env = {**_env(jf_env, None), "JOBFLEET_HOME": str(embedded_home)}
+    _populate(embedded_env, tmp_path)
+    archive = tmp_path / "embedded.dump"
+    dumped = jobfleet(embedded_env, "db", "dump", str(archive), timeout=300)
     assert dumped.returncode == 0, dumped.stderr
     assert "PostgreSQL 18" in dumped.stderr and "pg_dump 18" in dumped.stderr
-    jobfleet(_env(fleet, empty_db_url), "db", "restore", "--quiet", str(back), check=True)
+    jobfleet(_env(jf_env, empty_db_url), "db", "restore", "--quiet", str(archive), check=True)
+    url = jobfleet(embedded_env, "db", "url", check=True).stdout.strip()
     for table in ("nodes", "jobs"):
-        assert _rows(empty_db_url, table) == _rows(db_url, table)
+        assert _rows(empty_db_url, table) == _rows(url, table)
+    assert len(_rows(empty_db_url, "nodes")) == 2
+    # Back into the embedded server itself: PostgreSQL 18, so one transaction with --clean.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM nodes WHERE name = 'beta'")
+    jobfleet(embedded_env, "db", "restore", "--force", "--quiet", str(archive), check=True)
+    assert _rows(url, "nodes") == _rows(empty_db_url, "nodes")
