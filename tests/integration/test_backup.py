@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from engine.db.backup import PgTool, libpq_env, pick_tool
@@ -18,6 +19,7 @@ from engine.db.embedded import remove_embedded
 from engine.db.migrations import migrations
 from engine.errors import UserError
 from tests.cli import jobfleet
+from tests.conftest import create_database, drop_database
 
 SPEC = ("--search", "python", "--country", "DE", "--location", "Berlin")
 TODAY = datetime.now(UTC).date().isoformat()
@@ -25,8 +27,8 @@ TODAY = datetime.now(UTC).date().isoformat()
 
 def _rows(url: str, table: str) -> list[dict[str, Any]]:
     with psycopg.connect(url, row_factory=dict_row) as conn:
-        # table is one of two literals below, never user input
-        return conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()  # type: ignore[arg-type]
+        query = sql.SQL("SELECT * FROM {} ORDER BY id").format(sql.Identifier(table))
+        return conn.execute(query).fetchall()
 
 
 def _env(base: dict[str, str], url: str | None) -> dict[str, str]:
@@ -118,8 +120,6 @@ def test_a_target_with_data_needs_force(
 def test_a_migrated_but_empty_target_is_restored_without_force(
     fleet: dict[str, str], pg_admin_url: str, template_db: str, tmp_path: Path
 ) -> None:
-    from tests.conftest import create_database, drop_database
-
     archive = tmp_path / "a.dump"
     jobfleet(fleet, "db", "dump", "--quiet", str(archive), check=True)
     target = create_database(pg_admin_url, "jf_t_backup_target", template=template_db)
