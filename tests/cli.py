@@ -7,8 +7,13 @@ import sys
 
 
 def jobfleet(
-    env: dict[str, str] | None, *args: str, check: bool = False, timeout: float = 120
+    env: dict[str, str] | None,
+    *args: str,
+    check: bool = False,
+    timeout: float = 120,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """``input``: what the user types (answers to prompts); without it stdin is inherited."""
     return subprocess.run(
         [sys.executable, "-m", "engine", *args],
         env=env,
@@ -16,4 +21,5 @@ def jobfleet(
         text=True,
         timeout=timeout,
         check=check,
+        input=input,
     )

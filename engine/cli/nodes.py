@@ -258,58 +258,175 @@ def list_cmd(state: CliState, as_json: bool) -> None:
             stdout.print(literal(f"{r.name}: fatal: {redact(r.last_error)}", one_line=True))
 
 
+def _parse_statuses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
+    """``--status fatal --status exited,backoff`` → the NodeStatus set (UserError if unknown)."""
+    wanted: set[S] = set()
+    for value in values:
+        for part in value.split(","):
+            word = part.strip().lower()
+            if not word:
+                continue
+            try:
+                wanted.add(S(word))
+            except ValueError:
+                choices = ", ".join(s.value for s in S)
+                raise UserError(
+                    f"--status {part.strip()[:40]!r} is not a node status; choose from {choices}"
+                ) from None
+    return frozenset(wanted)
+
+
+def _selection_options(func: Any) -> Any:
+    """The nodes a control command acts on: names, --all, filters (combined with AND)."""
+    options = [
+        click.argument("node_refs", metavar="[NODE]...", nargs=-1),
+        click.option("--all", "all_nodes", is_flag=True, help="Every node (with filters: those)."),
+        click.option(
+            "--status",
+            "statuses",
+            multiple=True,
+            callback=_parse_statuses,
+            metavar="STATUS[,STATUS]",
+            help="Only nodes in this status (repeatable, or a comma list).",
+        ),
+        click.option(
+            "--match",
+            metavar="TEXT",
+            help="Only nodes whose name or search term contains TEXT (ignoring case).",
+        ),
+        click.option("--host", metavar="NAME", help="Only nodes on (or pinned to) host NAME."),
+        click.option("--yes", "-y", is_flag=True, help="Do not ask."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _select(
+    state: CliState,
+    node_refs: tuple[str, ...],
+    all_nodes: bool,
+    statuses: frozenset[S],
+    match: str | None,
+    host: str | None,
+) -> list[NodeRow]:
+    from engine.fleet import nodes
+
+    return nodes.select_nodes(
+        state.db(), node_refs, all_nodes=all_nodes, statuses=statuses, match=match, host=host
+    )
+
+
+def _confirm(verb: str, rows: list[NodeRow], *, always: bool, bulk: bool, tail: str = "") -> None:
+    """One question for the whole request: always for kill and rm, and for any request that
+    --all or a filter made act on more than one node."""
+    if not always and not (bulk and len(rows) > 1):
+        return
+    if len(rows) == 1:
+        shown = visible_text(rows[0].name, one_line=True)
+        click.confirm(f"{verb} node {shown} (id {rows[0].id}){tail}?", abort=True)
+        return
+    names = ", ".join(visible_text(r.name, one_line=True) for r in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    click.confirm(f"{verb} {len(rows)} nodes ({names}{more}){tail}?", abort=True)
+
+
+def _nothing_selected() -> None:
+    info("no node matches; nothing was done")
+
+
 def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.Command:
     @click.command(name, help=doc)
     @common_options
-    @click.argument("node")
+    @_selection_options
     @pass_state
-    def command(state: CliState, node: str, yes: bool = False) -> None:
+    def command(
+        state: CliState,
+        node_refs: tuple[str, ...],
+        all_nodes: bool,
+        statuses: frozenset[S],
+        match: str | None,
+        host: str | None,
+        yes: bool,
+    ) -> None:
         from engine.fleet import nodes
+        from engine.fleet.hosts import supervision
 
+        rows = _select(state, node_refs, all_nodes, statuses, match, host)
+        if not rows:
+            _nothing_selected()
+            return
+        bulk = all_nodes or bool(statuses) or match is not None or host is not None
+        if not yes:
+            _confirm(name, rows, always=confirm, bulk=bulk)
         db = state.db()
-        row = nodes.get_node(db, node)
-        if confirm and not yes:
-            shown = visible_text(row.name, one_line=True)
-            click.confirm(f"{name} node {shown} (id {row.id})?", abort=True)
-        getattr(nodes, action)(db, row.id)
-        info(f"{name}: node {row.name} (id {row.id}) — request recorded")
-        already_down = action in ("request_stop", "request_kill") and row.status in (
-            S.STOPPED,
-            S.FATAL,
-        )
-        if not already_down:
-            _warn_if_unsupervised(state, row)
+        warnings: list[str] = []
+        found = None
+        for row in rows:
+            getattr(nodes, action)(db, row.id)
+            info(f"{name}: node {row.name} (id {row.id}) — request recorded")
+            already_down = action in ("request_stop", "request_kill") and row.status in (
+                S.STOPPED,
+                S.FATAL,
+            )
+            if already_down:
+                continue
+            if found is None:
+                found = supervision(db, stale_after=state.settings.host_stale_after)
+            sentence = found.missing_sentence(row.as_dict())
+            if sentence and sentence not in warnings:
+                warnings.append(sentence)
+        # Once per reason, not once per node: one absent supervisor leaves them all waiting.
+        for sentence in warnings:
+            info(f"jobfleet: warning: {sentence}")
 
-    if confirm:
-        command = click.option("--yes", "-y", is_flag=True, help="Do not ask.")(command)
     return command
 
 
 @click.command("rm")
 @common_options
-@click.argument("node")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+@_selection_options
 @pass_state
-def rm_cmd(state: CliState, node: str, yes: bool) -> None:
-    """Remove a node (killing its worker first) and its logs."""
+def rm_cmd(
+    state: CliState,
+    /,
+    node_refs: tuple[str, ...],
+    all_nodes: bool,
+    statuses: frozenset[S],
+    match: str | None,
+    host: str | None,
+    yes: bool,
+) -> None:
+    """Remove nodes (killing their workers first) and their logs."""
     from engine.fleet import nodes
     from engine.fleet.states import PROCESS_STATES
 
-    db = state.db()
-    row = nodes.get_node(db, node)
+    rows = _select(state, node_refs, all_nodes, statuses, match, host)
+    if not rows:
+        _nothing_selected()
+        return
     if not yes:
-        shown = visible_text(row.name, one_line=True)
-        click.confirm(f"remove node {shown} (id {row.id}) and its logs?", abort=True)
-    if row.status in PROCESS_STATES:
-        nodes.request_kill(db, row.id)
-        deadline = time.monotonic() + state.settings.stop_grace + 5
-        while time.monotonic() < deadline:
-            if nodes.get_node(db, row.id).status not in PROCESS_STATES:
-                break
+        _confirm(
+            "remove",
+            rows,
+            always=True,
+            bulk=True,
+            tail=" and its logs" if len(rows) == 1 else " and their logs",
+        )
+    db = state.db()
+    # Kill every worker first, then wait for them together: one grace for all, not one each.
+    running = [r.id for r in rows if r.status in PROCESS_STATES]
+    for node_id in running:
+        nodes.request_kill(db, node_id)
+    deadline = time.monotonic() + state.settings.stop_grace + 5
+    while running and time.monotonic() < deadline:
+        running = [i for i in running if nodes.get_node(db, i).status in PROCESS_STATES]
+        if running:
             time.sleep(0.2)
-    # Forced if no supervisor acted: the worker exits when it finds its row gone.
-    nodes.delete_node(db, row.id, force=True)
-    info(f"removed node {row.name} (id {row.id})")
+    for row in rows:
+        # Forced if no supervisor acted: the worker exits when it finds its row gone.
+        nodes.delete_node(db, row.id, force=True)
+        info(f"removed node {row.name} (id {row.id})")
 
 
 @click.command("logs")
@@ -377,18 +494,37 @@ def logs_cmd(
         follower.close()
 
 
+_SELECTING = (
+    "\n\nName nodes by id or name, or pass --all; --status, --match and --host narrow the"
+    " selection (all must hold). Asks before acting on several nodes found by --all or a filter."
+)
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(deploy)
     cli.add_command(list_cmd)
-    cli.add_command(_control("start", "Start a node (also one that went FATAL).", "request_start"))
     cli.add_command(
-        _control("stop", "Stop a node (SIGTERM, then SIGKILL after the grace).", "request_stop")
+        _control("start", "Start nodes (also ones that went FATAL)." + _SELECTING, "request_start")
     )
     cli.add_command(
-        _control("kill", "Kill a node's worker at once (SIGKILL).", "request_kill", confirm=True)
+        _control(
+            "stop",
+            "Stop nodes (SIGTERM, then SIGKILL after the grace)." + _SELECTING,
+            "request_stop",
+        )
     )
     cli.add_command(
-        _control("restart", "Stop a node's worker and start a fresh one.", "request_restart")
+        _control(
+            "kill",
+            "Kill nodes' workers at once (SIGKILL)." + _SELECTING,
+            "request_kill",
+            confirm=True,
+        )
+    )
+    cli.add_command(
+        _control(
+            "restart", "Stop nodes' workers and start fresh ones." + _SELECTING, "request_restart"
+        )
     )
     cli.add_command(rm_cmd)
     cli.add_command(logs_cmd)

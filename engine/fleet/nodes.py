@@ -10,6 +10,7 @@ transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -166,6 +167,69 @@ def get_node(db: ConnectionSource, ref: str | int, *, failing_after: int | None 
     if row is None:
         raise UnknownNode(f"no node {str(ref)[:100]!r} (see jobfleet nodes)")
     return _row_out(row)
+
+
+def select_nodes(
+    db: ConnectionSource,
+    names: Sequence[str],
+    *,
+    all_nodes: bool = False,
+    statuses: Collection[NodeStatus] = (),
+    match: str | None = None,
+    host: str | None = None,
+    failing_after: int | None = None,
+) -> list[NodeRow]:
+    """The nodes a bulk request acts on, by id: those named (ids or names ignoring case; every
+    node when none is named and ``all_nodes`` or a filter is given) that pass every filter —
+    status among ``statuses``, ``match`` a substring of the name or search term ignoring case,
+    on (or pinned to) ``host``. UnknownNode naming every reference that names no node, before
+    anything is filtered; UserError when nothing selects (no name, no ``all_nodes``, no filter)."""
+    if names and all_nodes:
+        raise UserError("name nodes or pass --all, not both")
+    filtered = bool(statuses) or match is not None or host is not None
+    if not names and not all_nodes and not filtered:
+        raise UserError("name one or more nodes (id or name), or pass --all or a filter")
+    with db.connection() as conn, conn.cursor(row_factory=class_row(NodeRow)) as cur:
+        ids: list[int] | None = None
+        if names:
+            ids = _resolve_refs(conn, names)
+        rows = cur.execute(
+            q("select_nodes"),
+            {
+                "ids": ids,
+                "statuses": sorted(s.value for s in statuses) or None,
+                "match": match,
+                "host": host,
+                "failing_after": _failing_after(failing_after),
+            },
+        ).fetchall()
+    return [_row_out(r) for r in rows]
+
+
+def _resolve_refs(conn: psycopg.Connection[Any], refs: Sequence[str]) -> list[int]:
+    """The ids of the nodes ``refs`` name (in their order, once each); UnknownNode naming every
+    reference that names none, so that nothing is done when one is mistyped."""
+
+    def is_id(ref: str) -> bool:
+        return ref.strip().isascii() and ref.strip().isdigit()
+
+    ids = [int(ref) for ref in refs if is_id(ref) and int(ref) <= MAX_NODE_ID]
+    names = [ref for ref in refs if not is_id(ref)]
+    found = conn.execute(q("resolve_node_refs"), {"ids": ids, "names": names}).fetchall()
+    named = {str(r["ref"]): int(r["id"]) for r in found}
+    resolved: list[int] = []
+    unknown: list[str] = []
+    for ref in refs:
+        node_id = named.get(str(int(ref)) if is_id(ref) else ref)
+        if node_id is None:
+            unknown.append(repr(ref[:100]))
+        elif node_id not in resolved:
+            resolved.append(node_id)
+    if unknown:
+        listed = unknown[0] if len(unknown) == 1 else ", ".join(unknown[:-1]) + " or " + unknown[-1]
+        tail = "; nothing was done" if len(refs) > 1 else ""
+        raise UnknownNode(f"no node {listed} (see jobfleet nodes){tail}")
+    return resolved
 
 
 def _request(

@@ -83,3 +83,26 @@ RETURNING id;
 UPDATE nodes SET host_id = %(host_id)s, pinned = true, updated_at = now()
 WHERE id = %(id)s AND (host_id IS DISTINCT FROM %(host_id)s OR NOT pinned)
 RETURNING id;
+
+-- name: resolve_node_refs
+-- The nodes named in a bulk request: each reference with the id it names, by id or by name
+-- ignoring case (as get_node_by_name); a reference that names no node has no row.
+SELECT n.id::text AS ref, n.id FROM nodes n WHERE n.id = ANY(%(ids)s::bigint[])
+UNION ALL
+SELECT r.ref, n.id
+FROM unnest(%(names)s::text[]) AS r (ref)
+JOIN nodes n ON lower(n.name) = lower(r.ref);
+
+-- name: select_nodes
+-- The nodes a bulk request acts on: those of %(ids)s (NULL: every node) that pass every filter
+-- given (NULL: no filter). match: a substring of the name or the search term, ignoring case.
+SELECT l.*, h.health, h.health_reason
+FROM nodes_listed l
+CROSS JOIN LATERAL node_health(l.id, l.spec, %(failing_after)s) h
+WHERE (%(ids)s::bigint[] IS NULL OR l.id = ANY(%(ids)s::bigint[]))
+  AND (%(statuses)s::text[] IS NULL OR l.status = ANY(%(statuses)s::text[]))
+  AND (%(match)s::text IS NULL
+       OR strpos(lower(l.name), lower(%(match)s::text)) > 0
+       OR strpos(lower(coalesce(l.spec ->> 'search_term', '')), lower(%(match)s::text)) > 0)
+  AND (%(host)s::text IS NULL OR l.host = %(host)s::text)
+ORDER BY l.id;
