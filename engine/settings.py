@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     # node_logs retention: rows kept per node, and maximum age in days.
     log_keep_rows: int = 5000
     log_keep_days: float = 7.0
+    # scrape_runs retention: scrapes that started more than this many days ago are deleted.
+    runs_keep_days: float = Field(default=30.0, gt=0)
 
     # Environment variables a proxy URL may name as ${NAME}: comma-separated names or fnmatch
     # patterns. JOBFLEET_* settings are never allowed, whatever this says (see secret_ref_refusal).

@@ -39,6 +39,7 @@ from engine.fleet.hosts import is_demo_host
 from engine.fleet.nodes import change_state
 from engine.fleet.rows import NOW, SupervisedNodeRow
 from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus, TransitionError
+from engine.jobs.runs import prune_runs
 from engine.protocol import NODES_CHANNEL, WORKER_MODULE
 from engine.settings import Settings
 from engine.supervisor.environment import worker_env
@@ -275,6 +276,7 @@ class Supervisor:
                     keep_rows=self.settings.log_keep_rows,
                     keep_days=self.settings.log_keep_days,
                 )
+                prune_runs(self.conn, keep_days=self.settings.runs_keep_days)
         except (DatabaseUnavailable, psycopg.OperationalError):
             self._db_went_down()
 

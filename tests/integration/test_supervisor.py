@@ -139,6 +139,26 @@ def test_spawn_run_stop(fast_settings, db):
         sup.shutdown()
 
 
+def test_a_tick_prunes_scrape_runs_older_than_runs_keep_days(fast_settings, db):
+    with db.connection() as conn:
+        conn.execute(
+            "INSERT INTO scrape_runs (site, started_at, outcome) VALUES "
+            "('indeed', now() - interval '31 days', 'ok'), "
+            "('indeed', now() - interval '1 day', 'ok')"
+        )
+    sup = make(fast_settings.model_copy(update={"runs_keep_days": 30.0}), db, FakeProcs())
+    try:
+        sup._last_prune = float("-inf")  # due now, whatever the machine's uptime
+        sup._tick_once()
+        with db.connection() as conn:
+            left = conn.execute(
+                "SELECT now() - started_at < interval '2 days' AS recent FROM scrape_runs"
+            )
+            assert [r["recent"] for r in left.fetchall()] == [True]
+    finally:
+        sup.shutdown()
+
+
 def test_second_supervisor_is_refused(fast_settings, db):
     sup = make(fast_settings, db)
     try:
