@@ -178,7 +178,8 @@ def test_database_that_goes_away_and_comes_back(settings: Settings, db_url: str)
                         "polling resumed",
                     )
                     assert app.db_failures == 0
-                    assert len(_errors(app)) == 1
+                    # No second toast for the same outage (the first may have timed out by now).
+                    assert len(_errors(app)) <= 1
 
             asyncio.run(run())
     finally:
