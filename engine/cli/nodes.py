@@ -151,19 +151,26 @@ def deploy(
     node_id = nodes.deploy(db, spec, start=not no_start, host=host)
     stdout.print(str(node_id), markup=False, highlight=False)
     if not no_start:
-        _warn_if_unsupervised(state, nodes.get_node(db, node_id))
+        _warn_if_unsupervised(state, [nodes.get_node(db, node_id)])
 
 
 # --- list and control ---------------------------------------------------------------------------
 
 
-def _warn_if_unsupervised(state: CliState, node: NodeRow) -> None:
-    """A request only writes a row: say so when no live supervisor will ever act on it."""
+def _warn_if_unsupervised(state: CliState, rows: list[NodeRow]) -> None:
+    """A request only writes a row: say so when no live supervisor will ever act on it — once per
+    reason, not once per node (one absent supervisor leaves them all waiting)."""
+    if not rows:
+        return
     from engine.fleet.hosts import supervision
 
     found = supervision(state.db(), stale_after=state.settings.host_stale_after)
-    sentence = found.missing_sentence(node.as_dict())
-    if sentence:
+    warnings: list[str] = []
+    for row in rows:
+        sentence = found.missing_sentence(row.as_dict())
+        if sentence and sentence not in warnings:
+            warnings.append(sentence)
+    for sentence in warnings:
         info(f"jobfleet: warning: {sentence}")
 
 
@@ -350,7 +357,6 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
         yes: bool,
     ) -> None:
         from engine.fleet import nodes
-        from engine.fleet.hosts import supervision
 
         rows = _select(state, node_refs, all_nodes, statuses, match, host)
         if not rows:
@@ -360,8 +366,7 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
         if not yes:
             _confirm(name, rows, always=confirm, bulk=bulk)
         db = state.db()
-        warnings: list[str] = []
-        found = None
+        waiting: list[NodeRow] = []
         for row in rows:
             getattr(nodes, action)(db, row.id)
             info(f"{name}: node {row.name} (id {row.id}) — request recorded")
@@ -369,16 +374,9 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
                 S.STOPPED,
                 S.FATAL,
             )
-            if already_down:
-                continue
-            if found is None:
-                found = supervision(db, stale_after=state.settings.host_stale_after)
-            sentence = found.missing_sentence(row.as_dict())
-            if sentence and sentence not in warnings:
-                warnings.append(sentence)
-        # Once per reason, not once per node: one absent supervisor leaves them all waiting.
-        for sentence in warnings:
-            info(f"jobfleet: warning: {sentence}")
+            if not already_down:
+                waiting.append(row)
+        _warn_if_unsupervised(state, waiting)
 
     return command
 
