@@ -27,6 +27,13 @@ from engine.errors import DatabaseUnavailable
 log = logging.getLogger(__name__)
 
 
+def _close_quietly(conn: psycopg.Connection[Any] | None) -> None:
+    """Close a connection that may already be broken: closing is all that is left to do."""
+    if conn is not None:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
 class ConnectionSource(Protocol):
     """Database or SharedConnection: ``connection()`` yields a connection inside a transaction."""
 
@@ -68,10 +75,8 @@ class SharedConnection:
         return conn
 
     def _discard(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
+        _close_quietly(self._conn)
+        self._conn = None
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
@@ -143,10 +148,8 @@ class Listener:
         return True
 
     def _drop(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
+        _close_quietly(self._conn)
+        self._conn = None
 
     def wait(self, timeout: float) -> list[psycopg.Notify]:
         """Block up to ``timeout`` seconds for notifications; never raises on a lost server."""
