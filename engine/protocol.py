@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # NOTIFY channels. Payloads carry ids, never rows (they cap at 8000 bytes).
 NODES_CHANNEL = "jobfleet_nodes"  # a node row changed (deploy, start, stop, …)
+NODE_CHANNEL_PREFIX = "jobfleet_node_"  # + node id: "stop" for that node's worker (see 0003)
 LOGS_CHANNEL = "node_logs"  # new node_logs rows: "NODE_ID:LOG_ID" ("" for supervisor events)
 
 # Advisory locks are (LOCK_CLASS, object id).
