@@ -127,7 +127,7 @@ def ensure_demo_nodes(db: Database, sim: SimBoards, host: str) -> list[int]:
             ids.append(nodes.deploy(db, spec, host=host))
             continue
         nodes.pin_to_host(db, row.id, host)
-        nodes.update_spec(db, row.id, spec)
+        nodes.update_spec(db, row.id, spec, restart=False)  # restarted below in any case
         if row.status == NodeStatus.FATAL:
             nodes.request_start(db, row.id)  # a FATAL node waits for a person: the demo is one
         # Clears a backoff wait and the crash streak; a worker from an earlier run holds the

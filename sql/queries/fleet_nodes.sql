@@ -73,11 +73,6 @@ INSERT INTO hosts (hostname) VALUES (%(hostname)s) ON CONFLICT (hostname) DO NOT
 -- name: host_id_by_name
 SELECT id FROM hosts WHERE hostname = %(hostname)s;
 
--- name: update_node_spec
-UPDATE nodes SET spec = %(spec)s, locations_total = %(locations_total)s, updated_at = now()
-WHERE id = %(id)s
-RETURNING id;
-
 -- name: pin_node_to_host
 -- Returns a row only when the node moved (it was elsewhere, or not pinned).
 UPDATE nodes SET host_id = %(host_id)s, pinned = true, updated_at = now()
