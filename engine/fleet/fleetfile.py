@@ -171,7 +171,8 @@ def _label(number: int, item: Any) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "mapping", list: "list", str: "string"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {dict: "mapping", list: "list", str: "string"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _first_problem(exc: Exception) -> str:

@@ -340,7 +340,6 @@ def update_spec(
             "spec_changed",
             f"spec changed: {describe_changes(changes)} (by {who})",
             node_id=node_id,
-            by=who,
             fields=[c.field for c in changes],
         )
         runs = row["desired"] == Desired.RUNNING and row["status"] in (
