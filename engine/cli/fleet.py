@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from engine.cli.nodes import _warn_if_unsupervised, list_cmd
 from engine.cli.output import info, stdout
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
@@ -139,7 +140,6 @@ def apply_cmd(state: CliState, /, fleet_file: Path, dry_run: bool, prune: bool, 
         f"applied: {summary}"
         + (f"; {restarted} running node(s) restart on their new spec" if restarted else "")
     )
-    from engine.cli.nodes import _warn_if_unsupervised
     from engine.fleet import nodes
 
     acted = {i.name.casefold() for i in plan if i.action in ("create", "update")}
@@ -164,8 +164,6 @@ def _print_plan(plan: list[PlanItem]) -> None:
 
 
 def register(cli: click.Group) -> None:
-    from engine.cli.nodes import list_cmd
-
     if isinstance(list_cmd, click.Group):
         list_cmd.add_command(export_cmd)
     cli.add_command(apply_cmd)

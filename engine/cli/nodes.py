@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from engine.cli.output import info, literal, print_json, print_table, stdout
-from engine.cli.specs import spec_data, spec_options
+from engine.cli.spec_options import spec_data, spec_options
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
 from engine.fleet.events import format_event, redact
