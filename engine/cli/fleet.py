@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from engine.cli.nodes import _warn_if_unsupervised, list_cmd
-from engine.cli.output import info, stdout
+from engine.cli.output import info, print_line
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
 from engine.text import visible_text
@@ -151,16 +151,16 @@ def apply_cmd(state: CliState, /, fleet_file: Path, dry_run: bool, prune: bool, 
 
 def _print_plan(plan: list[PlanItem]) -> None:
     if not plan:
-        stdout.print("the file lists no nodes and nothing is pruned", markup=False)
+        print_line("the file lists no nodes and nothing is pruned")
     for item in plan:
         name = visible_text(item.name, one_line=True)
         ident = f" (id {item.node_id})" if item.node_id is not None else ""
         line = f"{_MARKS[item.action]} {item.action} {name}{ident}"
         if item.action == "delete" and item.running:
             line += " — its worker is stopped"
-        stdout.print(line, markup=False, highlight=False)
+        print_line(line)
         for change in item.changes:
-            stdout.print(f"    {change.describe()}", markup=False, highlight=False)
+            print_line(f"    {change.describe()}")
 
 
 def register(cli: click.Group) -> None:

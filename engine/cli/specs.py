@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from engine.cli.nodes import _warn_if_unsupervised
-from engine.cli.output import info, literal, print_json, stdout
+from engine.cli.output import info, print_json, print_line
 from engine.cli.spec_options import spec_data, spec_options
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
@@ -94,9 +94,9 @@ def edit_cmd(
 
 
 def _print_changes(title: str, lines: list[str]) -> None:
-    stdout.print(title + (":" if lines else ": no change"), markup=False, highlight=False)
+    print_line(title + (":" if lines else ": no change"))
     for line in lines:
-        stdout.print(f"  ~ {line}", markup=False, highlight=False)
+        print_line(f"  ~ {line}")
 
 
 # --- history ---------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def history_cmd(state: CliState, /, node: str, limit: int, as_json: bool) -> Non
     for v in versions:
         when = v.changed_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         line = f"{when}  {v.changed_by}  {v.action}: {v.summary()}"
-        stdout.print(literal(line, one_line=True))
+        print_line(line)
 
 
 def register(cli: click.Group) -> None:
