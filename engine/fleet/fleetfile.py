@@ -104,7 +104,7 @@ def parse_fleet(data: Any, source: str = "the fleet file") -> list[FleetEntry]:
     if not isinstance(data, list):
         raise FleetFileError(
             f"{source} must hold a list of nodes (one '- name: ...' mapping per node), "
-            f"not a {_kind(data)}; see 'jobfleet nodes export' for an example"
+            f"not {_kind(data)}; see 'jobfleet nodes export' for an example"
         )
     if len(data) > MAX_ENTRIES:
         raise FleetFileError(f"{source} lists {len(data)} nodes; at most {MAX_ENTRIES} are allowed")
@@ -141,23 +141,28 @@ def parse_fleet(data: Any, source: str = "the fleet file") -> list[FleetEntry]:
 
 
 def _entry(item: Any) -> FleetEntry:
+    """One entry, validated; UserError naming every field at fault."""
     if not isinstance(item, dict):
         raise UserError(
-            f"must be a mapping of spec fields (name: ..., search_term: ...), not a {_kind(item)}"
+            f"must be a mapping of spec fields (name: ..., search_term: ...), not {_kind(item)}"
         )
     data = dict(item)
     desired = data.pop("desired", Desired.RUNNING.value)
     host = data.pop("host", None)
+    problems: list[str] = []
     if desired not in (Desired.RUNNING.value, Desired.STOPPED.value):
-        raise UserError("desired: must be running or stopped")
-    if host is not None:
-        if not isinstance(host, str) or not host.strip() or len(host) > 255:
-            raise UserError(
-                "host: must be a host name (1 to 255 characters), or left out for any host"
-            )
-        if any(not ch.isprintable() for ch in host):
-            raise UserError("host: must not contain control characters")
-    spec = parse_spec(data)
+        problems.append("desired: must be running or stopped")
+    if host is not None and (
+        not isinstance(host, str) or not host.strip() or len(host) > 255 or not host.isprintable()
+    ):
+        problems.append("host: must be a host name (1 to 255 printable characters), or left out")
+    spec: NodeSpec | None = None
+    try:
+        spec = parse_spec(data)
+    except UserError as exc:
+        problems.insert(0, str(exc).removeprefix("invalid node spec: "))
+    if problems or spec is None:
+        raise UserError("; ".join(problems))
     return FleetEntry(spec, Desired(desired), host.strip() if host else None)
 
 
@@ -171,8 +176,18 @@ def _label(number: int, item: Any) -> str:
 
 
 def _kind(value: Any) -> str:
-    names: dict[type, str] = {dict: "mapping", list: "list", str: "string"}
-    return names.get(type(value), type(value).__name__)
+    """What a YAML value is, in the words of the file's author."""
+    if isinstance(value, bool):
+        return "true/false"
+    names: dict[type, str] = {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        type(None): "an empty value",
+    }
+    return names.get(type(value), f"a {type(value).__name__}")
 
 
 def _first_problem(exc: Exception) -> str:
