@@ -26,7 +26,7 @@ SPEC_OPTIONS = [
         type=click.Path(path_type=Path, dir_okay=False),
         help="Read spec fields from a YAML or JSON file (options given override it).",
     ),
-    click.option("--name"),
+    click.option("--name", help="Node name (unique ignoring case; edit renames the node)."),
     click.option("--search", "search_term", help="Search term."),
     click.option("--country", help="Country (ISO code or name)."),
     click.option("--sites", help="Comma-separated job sites (default linkedin,indeed)."),

@@ -86,6 +86,12 @@ def edit_cmd(
         info(f"node {shown}: no change (the spec is the same)")
         return
     _print_changes(f"edited node {shown}", lines)
+    fields = {c.field for c in result.changes}
+    if "country" in fields and "locations" not in fields:
+        info(
+            f"note: the locations stay as they were ({len(spec.locations)}); "
+            "pass --location to search places in the new country"
+        )
     if result.restart_requested:
         info("restart requested: its supervisor restarts the worker with the new spec")
         _warn_if_unsupervised(state, [nodes.get_node(db, row.id)])

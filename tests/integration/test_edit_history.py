@@ -136,6 +136,10 @@ def test_edit_from_file_rename_unknown_and_unchanged(
     assert dry.returncode == 0 and "results_wanted 7 -> 9" in dry.stdout
     assert nodes.get_node(db, node_id).spec["results_wanted"] == 7
 
+    moved = jobfleet(jf_env, "edit", "py-usa", "--country", "France")
+    assert moved.returncode == 0, moved.stderr
+    assert "country 'US' -> 'FR'" in moved.stdout and "locations stay" in moved.stderr
+
 
 def test_edit_of_a_running_node_requests_the_restart(db: Database) -> None:
     """The engine side of "edit restarts the running worker" (the e2e test runs a real one)."""
