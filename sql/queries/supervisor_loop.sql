@@ -44,7 +44,8 @@ SELECT n.id, n.name, n.status::text AS status, n.desired, n.host_id, n.pinned, n
 FROM nodes n
 LEFT JOIN hosts h ON h.id = n.host_id
 WHERE n.host_id = %(host_id)s
-   OR (%(claims_others)s AND n.host_id IS NULL AND (n.desired = 'running' OR n.run_once))
+   OR (%(claims_others)s AND n.host_id IS NULL
+       AND (n.desired = 'running' OR n.run_once OR n.status = 'scheduled'))
    OR (%(claims_others)s AND n.host_id IS NOT NULL AND n.host_id <> %(host_id)s
        AND (n.status IN ('starting', 'running', 'stopping', 'lost', 'exited', 'backoff', 'scheduled')
             OR (n.status = 'stopped' AND n.desired = 'running'))

@@ -99,6 +99,14 @@ def test_outside_its_window_a_node_rests_scheduled_and_run_once_runs_one_cycle(
     assert runs_of(fast_db, node_id) == 2  # one scrape per location, one site
     assert node_id not in workers_by_node(db_url)
 
+    # A stop ends the rest, also of a node no supervisor has claimed yet (it never ran).
+    spec_other = parse_spec(node_spec(sim, "later", active=active, timezone="UTC"))
+    other = nodes.deploy(fast_db, spec_other)
+    wait_for(lambda: nodes.get_node(fast_db, other).status == "scheduled", what="other scheduled")
+    assert nodes.get_node(fast_db, other).host_id is None
+    cli(fast_env, "stop", "later")
+    wait_for(lambda: nodes.get_node(fast_db, other).status == "stopped", what="stopped")
+
 
 def test_run_once_of_a_stopped_node_returns_it_to_stopped(
     sim, fast_env, fast_db, supervisor, db_url
