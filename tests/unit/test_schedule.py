@@ -142,3 +142,14 @@ def test_window_state_of_a_spec() -> None:
     assert window_state({}, datetime(2026, 1, 5, 21, 0, tzinfo=UTC)).in_window
     # A stored window that no longer parses counts as none (the node runs).
     assert window_state({"schedule": "nonsense"}, datetime(2026, 1, 5, tzinfo=UTC)).in_window
+
+
+def test_deploy_form_puts_window_errors_on_their_own_field() -> None:
+    from tui.screens.deploy import validation_errors
+
+    base = {"name": "n", "search_term": "x", "country": "US", "locations": ["Austin"]}
+    errors = validation_errors({**base, "schedule": "0 25 * * *"})
+    assert "not a valid cron expression" in errors["schedule"]
+    errors = validation_errors({**base, "active": "22:00-06:00", "timezone": "Nowhere/Land"})
+    assert "unknown time zone" in errors["timezone"]
+    assert validation_errors({**base, "active": "22:00-06:00", "timezone": "Asia/Tokyo"}) == {}
