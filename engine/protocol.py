@@ -23,6 +23,7 @@ EXIT_STOPPED = 0  # stopped on request (stop_requested, SIGTERM)
 EXIT_RECYCLE = 3  # reached max_cycles: start a fresh one, not a crash
 EXIT_DEAD_MAN = 4  # the supervisor's lease went stale: it left on its own
 EXIT_SUPERSEDED = 5  # the row names another worker: it left on its own
+EXIT_ONCE = 6  # a run-once worker finished its one cycle
 EXIT_CONFIG = 78  # the spec cannot be run (sysexits EX_CONFIG): FATAL at once
 
 # The worker's module, as the supervisor starts it and as process identity checks recognise it.

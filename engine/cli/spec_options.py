@@ -58,6 +58,22 @@ SPEC_OPTIONS = [
     ),
     click.option("--ca-cert", help="CA certificate for a TLS-intercepting proxy."),
     click.option("--memory-limit-mb", type=click.IntRange(64, 65536), help="Memory limit, MiB."),
+    click.option(
+        "--schedule",
+        metavar="CRON",
+        help="Active hours as a cron expression: the node runs during every minute it matches "
+        "('* 8-20 * * 1-5' = 08:00-20:59 Mon-Fri) and rests, scheduled, outside them.",
+    ),
+    click.option(
+        "--active",
+        metavar="HH:MM-HH:MM",
+        help="Active hours every day, end excluded; 22:00-06:00 crosses midnight.",
+    ),
+    click.option(
+        "--timezone",
+        metavar="ZONE",
+        help="IANA time zone of --schedule or --active (e.g. Europe/Berlin; default UTC).",
+    ),
 ]
 
 

@@ -115,7 +115,9 @@ class Lifelines:
                 current = conn.execute(q("worker_row"), {"id": self.node_id}).fetchone()
         if row is not None:
             self._pid_seen = True
-            if row["kill_requested"] or row["stop_requested"] or row["desired"] == "stopped":
+            # A run-once worker runs for a node whose desired state may be "stopped".
+            unwanted = row["desired"] == "stopped" and not row["run_once"]
+            if row["kill_requested"] or row["stop_requested"] or unwanted:
                 self.request_stop("stop requested")
             host_age = row["host_age_s"]
             if host_age is not None:
