@@ -136,6 +136,12 @@ def test_edit_from_file_rename_unknown_and_unchanged(
     assert dry.returncode == 0 and "results_wanted 7 -> 9" in dry.stdout
     assert nodes.get_node(db, node_id).spec["results_wanted"] == 7
 
+    scheduled = jobfleet(jf_env, "edit", "py-usa", "--active", "08:00-18:00", "--timezone", "UTC")
+    assert scheduled.returncode == 0, scheduled.stderr
+    assert "active none -> '08:00-18:00'" in scheduled.stdout
+    bad_window = jobfleet(jf_env, "edit", "py-usa", "--active", "25:00-26:00")
+    assert bad_window.returncode == 1 and "was not changed" in bad_window.stderr
+    assert nodes.get_node(db, node_id).spec["active"] == "08:00-18:00"
     moved = jobfleet(jf_env, "edit", "py-usa", "--country", "France")
     assert moved.returncode == 0, moved.stderr
     assert "country 'US' -> 'FR'" in moved.stdout and "locations stay" in moved.stderr

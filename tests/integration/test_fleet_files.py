@@ -65,7 +65,14 @@ def fleet(db: Database) -> dict[str, int]:
         "rust-us": nodes.deploy(
             db,
             parse_spec(
-                _spec("rust-us", country="US", locations=["Austin", "Boston"], max_cycles=None)
+                _spec(
+                    "rust-us",
+                    country="US",
+                    locations=["Austin", "Boston"],
+                    max_cycles=None,
+                    active="08:00-20:00",
+                    timezone="America/Chicago",
+                )
             ),
         ),
     }
@@ -191,7 +198,7 @@ HOSTILE = [
         [
             "these 3 problems",
             "entry 2 ('b'): results_wanted",
-            "entry 3 ('c'): desired: must be running or stopped",
+            "entry 3 ('c'): search_term: is required; desired: must be running or stopped",
             "entry 4 ('d'): proxies",
         ],
     ),
