@@ -58,6 +58,12 @@ def edit_cmd(
     from engine.fleet.history import spec_changes
     from engine.fleet.spec import load_stored_spec, parse_spec
 
+    given = any(v not in (None, ()) for v in options.values())
+    if not given and spec_file is None and host is None:
+        raise UserError(
+            "give at least one field to change, e.g. "
+            f"jobfleet edit {node[:60]} --results 50 (jobfleet edit -h lists them)"
+        )
     db = state.db()
     row = nodes.get_node(db, node)
     shown = f"{row.name} (id {row.id})"

@@ -129,6 +129,8 @@ def test_edit_from_file_rename_unknown_and_unchanged(
     assert nodes.get_node(db, node_id).name == "py-usa"
     assert nodes.get_node(db, "py-usa").spec["name"] == "py-usa"
 
+    nothing = jobfleet(jf_env, "edit", "py-usa")
+    assert nothing.returncode == 1 and "at least one field" in nothing.stderr
     unknown = jobfleet(jf_env, "edit", "nope", "--results", "3")
     assert unknown.returncode == 1 and "no node 'nope'" in unknown.stderr
 
