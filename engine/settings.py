@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     # scrape_runs retention: scrapes that started more than this many days ago are deleted.
     runs_keep_days: float = Field(default=30.0, gt=0)
 
+    # Serve Prometheus metrics on this TCP port from the supervisor (unset: no metrics server),
+    # on this address (127.0.0.1: this machine only; 0.0.0.0 or :: for every interface).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+
     # Environment variables a proxy URL may name as ${NAME}: comma-separated names or fnmatch
     # patterns. JOBFLEET_* settings are never allowed, whatever this says (see secret_ref_refusal).
     secret_env: str = DEFAULT_SECRET_ENV
@@ -89,9 +94,9 @@ class Settings(BaseSettings):
     # max_connections of a new embedded cluster (each worker holds two connections).
     embedded_max_connections: int = 400
 
-    @field_validator("database_url", mode="before")
+    @field_validator("database_url", "metrics_port", mode="before")
     @classmethod
-    def _empty_url_is_none(cls, value: object) -> object:
+    def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
 
     @property

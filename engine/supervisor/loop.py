@@ -44,6 +44,7 @@ from engine.protocol import NODES_CHANNEL, WORKER_MODULE
 from engine.settings import Settings
 from engine.supervisor.environment import worker_env
 from engine.supervisor.lease import HostLease, take_over_if_lost
+from engine.supervisor.metrics import MetricsServer
 from engine.supervisor.plan import (
     CLEARED,
     Action,
@@ -114,6 +115,7 @@ class Supervisor:
         self.spool_sweeper = SpoolSweeper(
             db, settings.spool_dir, self.events, interval=settings.spool_replay_interval
         )
+        self.metrics = MetricsServer(settings, db, self.events)  # serves once the lock is held
         self.host_id: int | None = None
         self._listener: Listener | None = None
         self._tracked: dict[int, Tracked] = {}
@@ -145,6 +147,7 @@ class Supervisor:
             pid=os.getpid(),
             host=hostname,
         )
+        self.metrics.start()
         return host_id
 
     def start(self) -> None:
@@ -199,6 +202,7 @@ class Supervisor:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout if timeout is not None else 30)
         self.spool_sweeper.stop()
+        self.metrics.stop()
         if stop_workers:
             self._stop_all_workers()
         else:
