@@ -148,11 +148,6 @@ def _node_series(nodes: list[dict[str, Any]]) -> Iterator[Metric]:
         "1 when someone asked the node to run, 0 when to stay stopped.",
         labels=["node"],
     )
-    beat = GaugeMetricFamily(
-        "jobfleet_node_heartbeat_age_seconds",
-        "Seconds since the node's worker last beat (database clock); absent before the first.",
-        labels=["node"],
-    )
     rss = GaugeMetricFamily(
         "jobfleet_worker_rss_bytes",
         "Resident memory of the node's worker as it last reported; absent without a worker.",
@@ -170,12 +165,10 @@ def _node_series(nodes: list[dict[str, Any]]) -> Iterator[Metric]:
         for h in HEALTHS:
             health.add_metric([name, h], 1 if n["health"] == h else 0)
         desired.add_metric([name], 1 if n["desired"] == "running" else 0)
-        if n["heartbeat_age_s"] is not None:
-            beat.add_metric([name], max(float(n["heartbeat_age_s"]), 0.0))
         if n["rss_bytes"] is not None and n["status"] in PROCESS_STATES:
             rss.add_metric([name], float(n["rss_bytes"]))
         restarts.add_metric([name], float(n["restarts"] or 0))
-    yield from (status, health, desired, beat, rss, restarts)
+    yield from (status, health, desired, rss, restarts)
 
 
 def _scrape_series(

@@ -3,9 +3,7 @@
 -- name: metrics_nodes
 -- Every node with its status, host, health (node_health, sql/0009) and live figures.
 SELECT n.id, n.name, n.status::text AS status, n.desired::text AS desired,
-       h.hostname AS host, n.restarts, n.rss_bytes,
-       extract(epoch FROM now() - n.heartbeat_at)::double precision AS heartbeat_age_s,
-       nh.health
+       h.hostname AS host, n.restarts, n.rss_bytes, nh.health
 FROM nodes n
 LEFT JOIN hosts h ON h.id = n.host_id
 CROSS JOIN LATERAL node_health(n.id, n.spec, %(failing_after)s) nh
