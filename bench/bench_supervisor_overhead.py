@@ -53,6 +53,12 @@ from engine.fleet.spec import parse_spec
 from engine.settings import Settings
 
 PASS_ENV = "PROXY_BENCH_PASS"
+# What Prometheus 2.x sends with a scrape.
+PROMETHEUS_HEADERS = {
+    "Accept": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+    "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    "Accept-Encoding": "gzip",
+}
 
 
 def wait(predicate: Any, timeout: float = 300.0, step: float = 0.2, what: str = "") -> Any:
@@ -169,7 +175,9 @@ class Phase:
     def scrape(self) -> str:
         assert self.port is not None
         t0 = time.perf_counter()
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=30) as r:
+        url = f"http://127.0.0.1:{self.port}/metrics"
+        request = urllib.request.Request(url, headers=PROMETHEUS_HEADERS)
+        with urllib.request.urlopen(request, timeout=30) as r:
             body = r.read().decode()
         self.latencies_ms.append((time.perf_counter() - t0) * 1000)
         return body

@@ -31,6 +31,11 @@ from engine.jobs.spool import FAILED_DIR as SPOOL_FAILED_DIR
 from engine.settings import Settings
 from engine.supervisor.metrics import FAILED_DIR, FleetCollector, MetricsServer, spool_counts
 
+PROMETHEUS_HEADERS = {
+    "Accept": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+    "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    "Accept-Encoding": "gzip",
+}
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -250,7 +255,11 @@ def test_server_binds_loopback_by_default_and_says_when_the_port_is_taken(settin
     try:
         assert server.address == ("127.0.0.1", port)
         assert server.url == f"http://127.0.0.1:{port}/metrics"
-        with urllib.request.urlopen(server.url, timeout=30) as resp:
+        # What Prometheus asks for; the answer is the classic text format, uncompressed.
+        request = urllib.request.Request(server.url, headers=PROMETHEUS_HEADERS)
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+            assert resp.headers.get("Content-Encoding") is None
             text = resp.read().decode()
         assert value(samples(text), "jobfleet_database_up", host=on.host_name) == 1
         second = MetricsServer(on, db, events)
