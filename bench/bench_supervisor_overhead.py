@@ -255,6 +255,7 @@ def main() -> None:
     cpu: dict[str, list[float]] = {"off": [], "on": []}
     latencies: list[float] = []
     scrapes_in_windows = 0
+    burst_cpu_ms = float("nan")
     series = 0
     phase: Phase | None = None
     try:
@@ -292,8 +293,10 @@ def main() -> None:
                 latencies += phase.latencies_ms
                 if len(cpu["on"]) == args.rounds:  # the last on phase: time the endpoint
                     phase.latencies_ms = []
+                    cpu0 = phase.cpu_seconds()
                     for _ in range(args.requests):
                         body = phase.scrape()
+                    burst_cpu_ms = 1000 * (phase.cpu_seconds() - cpu0) / args.requests
                     latencies += phase.latencies_ms
                     series = sum(len(f.samples) for f in text_string_to_metric_families(body))
             print(f"phase {i + 1}/{len(order)} ({mode}): supervisor CPU {cpu[mode][-1]:.2f} %")
@@ -341,6 +344,8 @@ def main() -> None:
             10 * (on - off) * args.window * args.rounds / max(scrapes_in_windows, 1),
             "",
         ),
+        ("supervisor CPU per request, measured (ms)", burst_cpu_ms, ""),
+        ("/metrics min (ms)", min(latencies) if latencies else float("nan"), ""),
         (f"/metrics p50 (ms, {len(latencies)} requests)", percentile(latencies, 50), ""),
         ("/metrics p95 (ms)", percentile(latencies, 95), "< 50"),
         ("/metrics max (ms)", max(latencies) if latencies else float("nan"), ""),

@@ -202,7 +202,7 @@ def _scrape_series(
     )
     for d in durations:
         cumulative, buckets = 0, []
-        for bound, count in zip([*bounds, float("inf")], d["buckets"], strict=False):
+        for bound, count in zip([*bounds, float("inf")], d["buckets"], strict=True):
             cumulative += int(count)
             buckets.append(("+Inf" if bound == float("inf") else _le(bound), cumulative))
         histogram.add_metric([d["site"], d["outcome"]], buckets, float(d["seconds"]))
