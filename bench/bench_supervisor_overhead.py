@@ -340,7 +340,7 @@ def main() -> None:
         ("difference (% of one core)", on - off, "< 1"),
         ("ratio on / off", on / off if off else float("nan"), ""),
         (
-            "CPU per /metrics request (ms, from the diff)",
+            "supervisor CPU per request, from the difference (ms)",
             10 * (on - off) * args.window * args.rounds / max(scrapes_in_windows, 1),
             "",
         ),

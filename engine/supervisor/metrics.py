@@ -72,6 +72,7 @@ class FleetCollector(Collector):
         self.settings = settings
         self.conn = conn
         self._bounds: list[float] | None = None
+        self._db_down = False
 
     def describe(self) -> Iterable[Metric]:
         return []  # registering must not read the database
@@ -101,10 +102,13 @@ class FleetCollector(Collector):
         try:
             fleet = list(self._fleet())
         except (DatabaseUnavailable, psycopg.Error) as exc:
-            log.warning("metrics: the database did not answer: %s", exc)
+            if not self._db_down:  # once per outage: Prometheus may ask every few seconds
+                self._db_down = True
+                log.warning("metrics: the database did not answer: %s", exc)
             database_up.add_metric([host], 0)
             yield database_up
             return
+        self._db_down = False
         database_up.add_metric([host], 1)
         yield database_up
         yield from fleet
