@@ -42,6 +42,7 @@ from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus, TransitionE
 from engine.jobs.runs import prune_runs
 from engine.protocol import NODES_CHANNEL, WORKER_MODULE
 from engine.settings import Settings
+from engine.supervisor.alerts.monitor import AlertMonitor
 from engine.supervisor.environment import worker_env
 from engine.supervisor.lease import HostLease, take_over_if_lost
 from engine.supervisor.plan import (
@@ -114,6 +115,7 @@ class Supervisor:
         self.spool_sweeper = SpoolSweeper(
             db, settings.spool_dir, self.events, interval=settings.spool_replay_interval
         )
+        self.alerts = AlertMonitor(settings, db, self.conn, self.events)
         self.host_id: int | None = None
         self._listener: Listener | None = None
         self._tracked: dict[int, Tracked] = {}
@@ -199,6 +201,7 @@ class Supervisor:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout if timeout is not None else 30)
         self.spool_sweeper.stop()
+        self.alerts.close()
         if stop_workers:
             self._stop_all_workers()
         else:
@@ -279,6 +282,7 @@ class Supervisor:
                 prune_runs(self.conn, keep_days=self.settings.runs_keep_days)
         except (DatabaseUnavailable, psycopg.OperationalError):
             self._db_went_down()
+        self.alerts.tick(db_down=self._db_down)  # never raises; sends from its own thread
 
     def _db_went_down(self) -> None:
         if not self._db_down:
