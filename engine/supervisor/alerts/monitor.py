@@ -170,6 +170,8 @@ class AlertMonitor:
         self.evaluations += 1
         news = False
         with self.conn.connection() as conn:
+            if self.sender is not None and not self.sender.registered:
+                self.sender.register(conn)
             open_now = self._open_alerts(conn)
             got = conn.execute(
                 q("alerts_try_lock"), {"lock_class": LOCK_CLASS, "lock_id": ALERTS_LOCK}

@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
+
 from engine.db.connections import SharedConnection
 from engine.db.handle import Database
 from engine.db.queries import q
@@ -207,6 +209,7 @@ class Sender:
         self.events = events
         self.sent = 0
         self.failed = 0
+        self.registered = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -271,10 +274,18 @@ class Sender:
             sent += self._send_to(conn, dest)
         return sent
 
+    def register(self, conn: psycopg.Connection[Any]) -> None:
+        """Record this host's destinations (before the first alerts: a destination is sent
+        what was raised after it was recorded)."""
+        for dest in self.dests:
+            conn.execute(q("alert_destination_ensure"), {"key": dest.key, "label": dest.label})
+        self.registered = True
+
     def _send_to(self, source: SharedConnection, dest: Destination) -> int:
         s = self.settings
-        with source.connection() as conn:
-            conn.execute(q("alert_destination_ensure"), {"key": dest.key, "label": dest.label})
+        if not self.registered:
+            with source.connection() as conn:
+                self.register(conn)
         with source.connection() as conn:
             row = conn.execute(q("alert_destination_lock"), {"key": dest.key}).fetchone()
             if row is None or row["backing_off"]:
