@@ -181,6 +181,7 @@ def compose(notices: Sequence[dict[str, Any]], *, digest: str = "off") -> tuple[
 
 def digest_due(last: datetime, now: datetime, digest: str, hour: int) -> bool:
     """Whether a digest boundary (each hour; each day at ``hour`` UTC) passed since ``last``."""
+    now = now.astimezone(UTC)
     if digest == "hourly":
         boundary = now.replace(minute=0, second=0, microsecond=0)
     else:
