@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,18 +22,16 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench._common import bench_database  # noqa: E402
-from engine.db.connections import SharedConnection  # noqa: E402
-from engine.db.handle import Database  # noqa: E402
-from engine.db.queries import q  # noqa: E402
-from engine.fleet import nodes  # noqa: E402
-from engine.fleet.events import EventWriter  # noqa: E402
-from engine.fleet.spec import parse_spec  # noqa: E402
-from engine.settings import Settings  # noqa: E402
-from engine.supervisor.alerts.monitor import AlertMonitor  # noqa: E402
-from tests.alert_receiver import Receiver  # noqa: E402
+from bench._common import bench_database
+from engine.db.connections import SharedConnection
+from engine.db.handle import Database
+from engine.db.queries import q
+from engine.fleet import nodes
+from engine.fleet.events import EventWriter
+from engine.fleet.spec import parse_spec
+from engine.settings import Settings
+from engine.supervisor.alerts.monitor import AlertMonitor
+from tests.alert_receiver import Receiver
 
 
 def timed(fn: Callable[[], object], rounds: int) -> tuple[float, float]:
