@@ -8,7 +8,7 @@ SELECT pg_try_advisory_xact_lock(%(lock_class)s::int, %(lock_id)s::int) AS ok;
 SELECT pg_advisory_xact_lock(%(lock_class)s::int, %(lock_id)s::int);
 
 -- name: alerts_open_list
-SELECT kind, subject FROM alerts WHERE resolved_at IS NULL;
+SELECT kind, subject, fields FROM alerts WHERE resolved_at IS NULL;
 
 -- name: alerts_track_progress
 -- The cycle in which a node's new-postings count last grew (or its cycle count went back).

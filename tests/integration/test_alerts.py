@@ -169,12 +169,18 @@ def test_proxy_failed_event_opens_and_proxy_ok_resolves(
 ):
     node = deploy(db, "proxied")
     set_node(db, node, desired="running", status="running")
-    log = "INSERT INTO node_logs (node_id, level, event, message) VALUES (%s, %s, %s, %s)"
-    sql(db, log, node, "error", "proxy_failed", "proxy http://u:***@p:1 refused the connection")
+    log = (
+        "INSERT INTO node_logs (node_id, level, event, message, fields) "
+        "VALUES (%s, %s, %s, %s, jsonb_build_object('proxy', %s::text))"
+    )
+    bad, good = "http://u:***@p:1", "http://q:2"
+    sql(db, log, node, "error", "proxy_failed", f"proxy {bad} refused the connection", bad)
     assert harness.round() == 1
     assert "a proxy of node proxied" in receiver.titles()[0]
     assert harness.round() == 0  # the same event, re-read by the next pass: nothing new
-    sql(db, log, node, "info", "proxy_ok", "proxy exits at 1.2.3.4")
+    sql(db, log, node, "info", "proxy_ok", "proxy exits at 1.2.3.4", good)
+    assert harness.round() == 0  # another proxy passing says nothing of the failed one
+    sql(db, log, node, "info", "proxy_ok", "proxy exits at 1.2.3.5", bad)
     assert harness.round() == 1
     assert harness.round() == 0
     assert [a["kind"] for a in alerts(db)] == ["proxy_failed"]

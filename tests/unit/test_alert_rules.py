@@ -97,14 +97,21 @@ def test_lost_host_with_nodes_opens_and_resolves_when_back() -> None:
 
 
 def test_events_proxy_and_lock_lost() -> None:
-    failed = EventFacts(10, "proxy_failed", 7, "berlin", "box", "box", "refused")
-    [opened] = event_changes(failed, set())
+    bad = {"proxy": "http://u:***@bad:1"}
+    failed = EventFacts(10, "proxy_failed", 7, "berlin", "box", "box", "refused", bad)
+    [opened] = event_changes(failed, {})
     assert isinstance(opened, Open) and opened.source_log_id == 10
-    ok = EventFacts(11, "proxy_ok", 7, "berlin", "box", "box", "fine")
-    assert event_changes(ok, set()) == []
-    assert kinds(event_changes(ok, {("proxy_failed", "node:7")})) == [("Resolve", "proxy_failed")]
+    assert opened.fields["proxy"] == "http://u:***@bad:1"
+    ok = EventFacts(11, "proxy_ok", 7, "berlin", "box", "box", "fine", bad)
+    assert event_changes(ok, {}) == []
+    is_open = {("proxy_failed", "node:7"): opened.fields}
+    assert kinds(event_changes(ok, is_open)) == [("Resolve", "proxy_failed")]
+    other = EventFacts(
+        11, "proxy_ok", 7, "berlin", "box", "box", "fine", {"proxy": "http://good:1"}
+    )
+    assert event_changes(other, is_open) == []  # another proxy passing says nothing of this one
     lost = EventFacts(12, "lock_lost", None, None, None, "box", "taken over")
-    [replaced] = event_changes(lost, set())
+    [replaced] = event_changes(lost, {})
     assert isinstance(replaced, Open) and replaced.resolved  # told once, stored closed
 
 

@@ -183,18 +183,19 @@ class AlertMonitor:
         return news
 
     @staticmethod
-    def _open_alerts(conn: psycopg.Connection[Any]) -> dict[str, set[str]]:
-        by_subject: dict[str, set[str]] = {}
-        for row in conn.execute(q("alerts_open_list")):
-            by_subject.setdefault(row["subject"], set()).add(row["kind"])
-        return by_subject
+    def _open_alerts(conn: psycopg.Connection[Any]) -> dict[tuple[str, str], dict[str, Any]]:
+        """(kind, subject) of every open alert → its fields."""
+        return {
+            (row["kind"], row["subject"]): row["fields"] or {}
+            for row in conn.execute(q("alerts_open_list"))
+        }
 
     def _fleet_changes(
-        self, conn: psycopg.Connection[Any], open_now: dict[str, set[str]]
+        self, conn: psycopg.Connection[Any], open_now: dict[tuple[str, str], dict[str, Any]]
     ) -> list[Change]:
         changes: list[Change] = []
         # Events first (in id order), keeping track of what they open and close.
-        opened = {(kind, subject) for subject, kinds in open_now.items() for kind in kinds}
+        opened = dict(open_now)
         window = conn.execute(q("alerts_log_window")).fetchone()
         if window is not None:
             upto = int(window["max_id"])
@@ -216,10 +217,11 @@ class AlertMonitor:
                 )
                 for change in rules.event_changes(ev, opened):
                     changes.append(change)
+                    key = (change.kind, change.subject)
                     if isinstance(change, Open) and change.resolved is None:
-                        opened.add((change.kind, change.subject))
+                        opened.setdefault(key, change.fields)
                     elif isinstance(change, Resolve):
-                        opened.discard((change.kind, change.subject))
+                        opened.pop(key, None)
         open_kinds: dict[str, set[str]] = {}
         for kind, subject in opened:
             open_kinds.setdefault(subject, set()).add(kind)
@@ -255,11 +257,11 @@ class AlertMonitor:
                 changes.append(Resolve("host_lost", subject, "the host was removed", notify=False))
         return changes
 
-    def _spool_changes(self, open_now: dict[str, set[str]]) -> list[Change]:
+    def _spool_changes(self, open_now: dict[tuple[str, str], dict[str, Any]]) -> list[Change]:
         """This host's spool: batches that wait longer than ``alert_spool_minutes``."""
         limit_min = self.settings.alert_spool_minutes
         count, oldest_s = waiting_batches(self.settings.spool_dir, limit_min * 60)
-        is_open = "spool_waiting" in open_now.get(rules.host_subject(self.host), set())
+        is_open = ("spool_waiting", rules.host_subject(self.host)) in open_now
         if count and not is_open:
             return [rules.spool_open(self.host, count, oldest_s / 60, limit_min)]
         if not count and is_open:

@@ -284,8 +284,12 @@ def host_changes(host: HostFacts, open_kinds: set[str], policy: Policy) -> list[
 # --- events ----------------------------------------------------------------------------------
 
 
-def event_changes(ev: EventFacts, open_subjects: set[tuple[str, str]]) -> list[Change]:
-    """Alerts raised or closed by one node_logs event."""
+def event_changes(
+    ev: EventFacts, open_alerts: dict[tuple[str, str], dict[str, Any]]
+) -> list[Change]:
+    """Alerts raised or closed by one node_logs event. ``open_alerts``: (kind, subject) of
+    every open alert → its fields. A proxy alert closes when the proxy that failed passes its
+    check (another proxy of the node passing says nothing about it)."""
     if ev.event == "lock_lost":
         host = ev.host or "an unknown host"
         return [
@@ -324,12 +328,17 @@ def event_changes(ev: EventFacts, open_subjects: set[tuple[str, str]]) -> list[C
                 ev.node_id,
                 ev.node_name,
                 ev.node_host,
-                {"error": _quoted(ev.message)},
+                {"error": _quoted(ev.message), "proxy": ev.fields.get("proxy")},
                 source_log_id=ev.id,
             )
         ]
-    if ev.event == "proxy_ok" and ("proxy_failed", subject) in open_subjects:
-        return [Resolve("proxy_failed", subject, f"the proxies of node {name} pass their check")]
+    failed = open_alerts.get(("proxy_failed", subject))
+    if ev.event == "proxy_ok" and failed is not None:
+        proxy = failed.get("proxy")
+        if proxy is not None and proxy != ev.fields.get("proxy"):
+            return []
+        shown = f"proxy {proxy}" if proxy else "its proxy"
+        return [Resolve("proxy_failed", subject, f"{shown} of node {name} passes its check")]
     return []
 
 
