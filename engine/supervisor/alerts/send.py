@@ -228,6 +228,8 @@ class Sender:
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                return  # a send still under way (its own timeout ends it); the process exits
         if self._conn is not None:
             self._conn.close()
 
@@ -311,7 +313,13 @@ class Sender:
                     q("alert_destination_failed"),
                     {"key": dest.key, "error": result.error, "base_s": s.alert_interval},
                 )
-                log.warning("alert to %s failed: %s", dest.label, result.error)
+                if self.events is not None:
+                    self.events.warning(
+                        "alert_send_failed",
+                        f"alert to {dest.label} failed: {result.error}",
+                        destination=dest.label,
+                        failures=int(row["failures"]) + 1,
+                    )
                 return 0
             conn.execute(
                 q("alert_delivered"),
