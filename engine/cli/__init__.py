@@ -16,7 +16,7 @@ import click
 import psycopg
 
 from engine import __version__
-from engine.cli import db, demo, hosts, jobs, launch, nodes, run_once, runs, serve, sim
+from engine.cli import alerts, db, demo, hosts, jobs, launch, nodes, run_once, runs, serve, sim
 from engine.cli.output import error
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
@@ -91,7 +91,7 @@ def cli(ctx: click.Context, no_ui: bool, stop_workers: bool, metrics_port: int |
     launch.run_default(state, no_ui=no_ui, stop_workers=stop_workers)
 
 
-for command_module in (db, demo, hosts, jobs, nodes, run_once, runs, serve, sim):
+for command_module in (alerts, db, demo, hosts, jobs, nodes, run_once, runs, serve, sim):
     command_module.register(cli)
 
 
