@@ -24,8 +24,8 @@ from engine.geo.regions import region_name, resolve_region
 
 __all__ = [
     "City",
-    "city_names",
     "Location",
+    "city_names",
     "country_name",
     "indeed_country_name",
     "largest_cities",

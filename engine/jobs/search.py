@@ -12,7 +12,6 @@ from engine.jobs.merged import merge_groups
 from engine.jobs.newest import newest_matches
 from engine.text import pg_text
 
-
 # Bounds of the integer filters, checked here for every caller (CLI, TUI): Postgres would
 # otherwise answer an out-of-range value with NumericValueOutOfRange.
 MAX_DAYS = 36_500  # a hundred years
@@ -94,18 +93,19 @@ def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
     ``query.grouped`` one row per job (group of postings), newest first by its newest matching
     posting, with the group's boards and best-known fields (engine/jobs/merged.py)."""
     params = query_params(query)
-    want = params["limit"] + params["offset"]
+    want = int(params["limit"] + params["offset"])
     with db.connection() as conn:
         if query.grouped:
+            # Each group's first posting in newest-first order places it.
             groups: dict[int, Any] = {}
+            counted = [0]
 
             def enough(rows: list[Any]) -> bool:
-                for row in rows[len(seen) :]:
+                for row in rows[counted[0] :]:
                     groups.setdefault(row["group_id"], row)
-                seen.extend(rows[len(seen) :])
+                counted[0] = len(rows)
                 return len(groups) >= want
 
-            seen: list[Any] = []
             with conn.transaction(force_rollback=True):  # the plan settings go with it
                 newest_matches(conn, params, enough)
             page = list(groups.values())[params["offset"] : want]
@@ -127,6 +127,23 @@ def get_job(db: Database, job_id: int) -> dict[str, Any] | None:
     with db.connection() as conn:
         row = conn.execute(q("job_get"), {"id": job_id}).fetchone()
     return dict(row) if row else None
+
+
+def plain_search(db: Database, query: JobQuery) -> list[int]:
+    """The ids (group ids when grouped) of the page the plain query returns: one SQL statement,
+    full text and filters, ORDER BY posting date DESC LIMIT. What ``search_jobs`` must agree
+    with; the tests and bench/bench_search.py compare the two."""
+    name = "jobs_search_plain_groups" if query.grouped else "jobs_search_plain"
+    with db.connection() as conn:
+        rows = conn.execute(q(name), query_params(query), prepare=False).fetchall()
+    return [int(r["group_id" if query.grouped else "id"]) for r in rows]
+
+
+def group_postings(db: Database, group_id: int) -> list[dict[str, Any]]:
+    """Every posting of one job (group), newest first."""
+    with db.connection() as conn:
+        rows = conn.execute(q("search_group_postings"), {"groups": [group_id]}).fetchall()
+    return [dict(row) for row in rows]
 
 
 def job_stats(db: Database) -> dict[str, Any]:
