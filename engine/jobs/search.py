@@ -9,7 +9,7 @@ from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import UserError
 from engine.jobs.merged import merge_groups
-from engine.jobs.newest import newest_matches
+from engine.jobs.newest import range_params, refresh_shares
 from engine.text import pg_text
 
 # Bounds of the integer filters, checked here for every caller (CLI, TUI): Postgres would
@@ -91,34 +91,29 @@ def _clean_input(value: str | None) -> str | None:
 def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
     """Postings matching ``query``, newest first (posting date, else first seen); with
     ``query.grouped`` one row per job (group of postings), newest first by its newest matching
-    posting, with the group's boards and best-known fields (engine/jobs/merged.py)."""
-    params = query_params(query)
-    want = int(params["limit"] + params["offset"])
+    posting, with the group's boards and best-known fields (engine/jobs/merged.py). The same
+    page as the plain query (``plain_search``), found faster (engine/jobs/newest.py)."""
+    params = range_params(query_params(query), grouped=query.grouped)
     with db.connection() as conn:
-        if query.grouped:
-            # Each group's first posting in newest-first order places it.
-            groups: dict[int, Any] = {}
-            counted = [0]
-
-            def enough(rows: list[Any]) -> bool:
-                for row in rows[counted[0] :]:
-                    groups.setdefault(row["group_id"], row)
-                counted[0] = len(rows)
-                return len(groups) >= want
-
-            with conn.transaction(force_rollback=True):  # the plan settings go with it
-                newest_matches(conn, params, enough)
-            page = list(groups.values())[params["offset"] : want]
-            postings = conn.execute(
-                q("search_group_postings"), {"groups": [r["group_id"] for r in page]}
-            ).fetchall()
-            return merge_groups(page, [dict(r) for r in postings])
-        with conn.transaction(force_rollback=True):
-            rows = newest_matches(conn, params, lambda rows: len(rows) >= want)
-        page = rows[params["offset"] : want]
-        found = conn.execute(q("search_postings"), {"ids": [r["id"] for r in page]}).fetchall()
-    by_id = {r["id"]: dict(r) for r in found}
-    return [by_id[r["id"]] for r in page if r["id"] in by_id]
+        refresh_shares(conn)
+        if not query.grouped:
+            rows = conn.execute(q("search_page"), params, prepare=False).fetchall()
+            return [dict(row) for row in rows]
+        rows = conn.execute(q("search_group_page"), params, prepare=False).fetchall()
+    page: dict[int, dict[str, Any]] = {}
+    postings: list[dict[str, Any]] = []
+    for row in rows:
+        posting = dict(row)
+        ord_, lead_id, lead_posted = (
+            posting.pop("ord"),
+            posting.pop("lead_id"),
+            posting.pop("lead_posted"),
+        )
+        page.setdefault(
+            ord_, {"id": lead_id, "group_id": posting["group_id"], "posted_or_seen": lead_posted}
+        )
+        postings.append(posting)
+    return merge_groups(list(page.values()), postings)
 
 
 def get_job(db: Database, job_id: int) -> dict[str, Any] | None:
@@ -142,7 +137,7 @@ def plain_search(db: Database, query: JobQuery) -> list[int]:
 def group_postings(db: Database, group_id: int) -> list[dict[str, Any]]:
     """Every posting of one job (group), newest first."""
     with db.connection() as conn:
-        rows = conn.execute(q("search_group_postings"), {"groups": [group_id]}).fetchall()
+        rows = conn.execute(q("search_group_postings"), {"group_id": group_id}).fetchall()
     return [dict(row) for row in rows]
 
 

@@ -1,4 +1,4 @@
--- Queries of engine/jobs/search.py and engine/jobs/newest.py: one posting, totals, and the
+-- Queries of engine/jobs/search.py: one posting, totals, and the
 -- full-text search. The filter itself is jobs_matching() (sql/0007, city names from 0017).
 
 -- name: job_get
@@ -31,7 +31,7 @@ ORDER BY day DESC;
 
 -- name: jobs_search_plain
 -- The plain query: what a search must return (a page of postings, newest first). The search
--- itself (engine/jobs/newest.py) finds the same rows faster; the tests and bench/bench_search.py
+-- itself (jobs_newest in sql/0017) finds the same rows faster; the tests and bench/bench_search.py
 -- compare the two. Filters left NULL drop out: parameters are bound as constants when the
 -- statement is planned (unnamed, unprepared), so "NULL IS NULL OR ..." in jobs_matching folds away.
 SELECT j.id, j.group_id, j.posted_or_seen
@@ -54,63 +54,60 @@ WHERE m.nth = 1
 ORDER BY m.posted_or_seen DESC, m.id DESC
 LIMIT %(limit)s OFFSET %(offset)s;
 
--- name: search_setup
--- Once per search: the newest and oldest posting dates (both ends of jobs_posted_idx), the
--- database's date (the --days window is counted from it) and the indexable part of the text
--- query (lexemes in quotes, operators between them; 'T' when nothing is indexable).
-SELECT (SELECT posted_or_seen FROM jobs ORDER BY posted_or_seen DESC, id DESC LIMIT 1) AS newest,
-       (SELECT posted_or_seen FROM jobs ORDER BY posted_or_seen, id LIMIT 1) AS oldest,
-       current_date AS today,
-       CASE WHEN %(text)s::text IS NULL THEN NULL
-            ELSE querytree(websearch_to_tsquery('english', %(text)s::text)) END AS tree;
-
--- name: search_lexeme_shares
--- The share of postings holding each of the most common lexemes, from ANALYZE's statistics
--- (up to 10,000 lexemes with the statistics target of 0002); cached by the search for a while.
--- The last three numbers of most_common_elem_freqs are the minimum, maximum and NULL share.
-SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS shares
-FROM pg_stats
-WHERE schemaname = current_schema() AND tablename = 'jobs' AND attname = 'search_vector';
-
--- name: search_chunk
--- Matches in one date range [lo, hi) after a cursor (day, id), newest first: the search asks for
--- the newest range first and widens only when a page is not full (engine/jobs/newest.py).
--- NULL bounds drop out when the statement is planned.
-SELECT j.id, j.group_id, j.posted_or_seen
-FROM jobs_matching(websearch_to_tsquery('english', %(text)s::text), %(country)s::text,
-                   %(region)s::text, %(city)s::text, %(site)s::text, %(remote)s::boolean,
-                   %(days)s::integer) j
-WHERE (%(lo)s::date IS NULL OR j.posted_or_seen >= %(lo)s::date)
-  AND (%(hi)s::date IS NULL OR j.posted_or_seen < %(hi)s::date)
-  AND (%(after_day)s::date IS NULL OR j.posted_or_seen <= %(after_day)s::date)
-  AND (%(after_day)s::date IS NULL OR j.posted_or_seen < %(after_day)s::date
-       OR j.id < %(after_id)s::bigint)
-ORDER BY j.posted_or_seen DESC, j.id DESC
-LIMIT %(n)s;
-
--- name: search_walk
--- Dense terms: follow the newest-first index and test each posting until the page is full
--- (Postgres prices the tsvector test as nearly free and would often collect and sort instead).
-SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true);
-
--- name: search_bitmap
--- Other terms: AND the GIN index's bitmap with the date range's, read only the range's matches.
-SELECT set_config('enable_indexscan', 'off', true);
-
--- name: search_postings
--- The page's postings, by id, in any order (the search orders them).
+-- name: search_page
+-- A page of postings, newest first: jobs_newest (sql/0017) finds the page's ids range by range,
+-- in one call; then their columns.
+WITH m AS MATERIALIZED (
+    SELECT *
+    FROM jobs_newest(websearch_to_tsquery('english', %(text)s::text), %(country)s::text,
+                     %(region)s::text, %(city)s::text, %(site)s::text, %(remote)s::boolean,
+                     %(days)s::integer, %(want)s::integer, false, %(walk_share)s::float8,
+                     %(first_days)s::integer)
+         WITH ORDINALITY AS m (id, group_id, posted_or_seen, ord)
+),
+page AS (SELECT * FROM m ORDER BY m.ord OFFSET %(offset)s LIMIT %(limit)s)
 SELECT j.id, j.group_id, j.job_url, j.title, j.company, j.city, j.region, j.country,
        j.is_remote, j.location_raw, j.date_posted, j.site, j.job_type, j.salary_min,
        j.salary_max, j.salary_currency, j.salary_interval, j.posted_or_seen, j.first_seen_at
-FROM jobs j
-WHERE j.id = ANY(%(ids)s::bigint[]);
+FROM page
+JOIN jobs j ON j.id = page.id
+ORDER BY page.ord;
+
+-- name: search_group_page
+-- A page of jobs (groups), newest first by their newest matching posting (which leads the row),
+-- with every posting of each group and its sightings, newest first within the group.
+WITH m AS MATERIALIZED (
+    SELECT *
+    FROM jobs_newest(websearch_to_tsquery('english', %(text)s::text), %(country)s::text,
+                     %(region)s::text, %(city)s::text, %(site)s::text, %(remote)s::boolean,
+                     %(days)s::integer, %(want)s::integer, true, %(walk_share)s::float8,
+                     %(first_days)s::integer)
+         WITH ORDINALITY AS m (id, group_id, posted_or_seen, ord)
+),
+firsts AS (
+    SELECT DISTINCT ON (m.group_id) m.group_id, m.id, m.posted_or_seen, m.ord
+    FROM m
+    ORDER BY m.group_id, m.ord
+),
+page AS (SELECT * FROM firsts ORDER BY firsts.ord OFFSET %(offset)s LIMIT %(limit)s)
+SELECT page.ord, page.id AS lead_id, page.posted_or_seen AS lead_posted, j.id, j.group_id,
+       j.job_url, j.title, j.company, j.city, j.region, j.country, j.is_remote, j.location_raw,
+       j.date_posted, j.site, j.job_type, j.salary_min, j.salary_max, j.salary_currency,
+       j.salary_interval, j.posted_or_seen, j.first_seen_at, j.last_seen_at, j.seen_count
+FROM page
+JOIN jobs_full j ON j.group_id = page.group_id
+ORDER BY page.ord, j.posted_or_seen DESC, j.id DESC;
 
 -- name: search_group_postings
--- Every posting of the page's groups (jobs_group_idx), with its sightings, newest first.
+-- Every posting of one job (group), with its sightings, newest first.
 SELECT j.id, j.group_id, j.job_url, j.title, j.company, j.city, j.region, j.country,
        j.is_remote, j.location_raw, j.date_posted, j.site, j.job_type, j.salary_min,
        j.salary_max, j.salary_currency, j.salary_interval, j.posted_or_seen, j.first_seen_at,
        j.last_seen_at, j.seen_count
 FROM jobs_full j
-WHERE j.group_id = ANY(%(groups)s::bigint[])
-ORDER BY j.group_id, j.posted_or_seen DESC, j.id DESC;
+WHERE j.group_id = %(group_id)s
+ORDER BY j.posted_or_seen DESC, j.id DESC;
+
+-- name: search_lexeme_shares_refresh
+-- Copy ANALYZE's lexeme statistics for the search if ANALYZE ran since (sql/0017).
+SELECT search_lexeme_shares_refresh();
