@@ -110,7 +110,7 @@ DECLARE
     hi date;
     after_day date;
     after_id bigint;
-    n integer;
+    n bigint;
     chunk_ids bigint[];
     chunk_groups bigint[];
     chunk_days date[];
@@ -179,7 +179,7 @@ BEGIN
         found_before := cardinality(ids);
         after_day := NULL;
         after_id := NULL;
-        n := greatest(want - found_before, 1) * 2 + 10;
+        n := greatest(want - found_before, 1)::bigint * 2 + 10;
         LOOP
             EXECUTE chunk_sql INTO chunk_ids, chunk_groups, chunk_days
                 USING query, country, region, city, site, remote, days, lo, hi, after_day,
@@ -204,7 +204,7 @@ BEGIN
         ELSE
             -- Matches so far per day covered; ranges grow at least fourfold.
             per_day := cardinality(ids)::double precision / covered;
-            range_days := greatest(covered * 4, (2 * want / per_day)::integer + 1);
+            range_days := least(greatest(covered * 4, 2 * want / per_day + 1), 1000000)::integer;
         END IF;
         hi := lo;
         lo := CASE WHEN range_days IS NULL THEN NULL ELSE newest - (range_days - 1) END;

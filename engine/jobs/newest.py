@@ -58,7 +58,8 @@ def range_params(params: dict[str, Any], *, grouped: bool) -> dict[str, Any]:
     the tuning above (read at call time, so tests can force either path)."""
     return {
         **params,
-        "want": int(params["limit"] + params["offset"]),
+        # Capped to an SQL integer: no page lies beyond two billion postings.
+        "want": min(int(params["limit"] + params["offset"]), 2_000_000_000),
         "grouped": grouped,
         "walk_share": WALK_SHARE,
         "first_days": FIRST_RANGE_DAYS,

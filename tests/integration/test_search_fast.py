@@ -245,3 +245,9 @@ def test_cli_merged_view_all_postings_and_show(db_url: str, jf_env: dict[str, st
     assert "this job's 3 postings" in shown.stdout and "glassdoor.test" in shown.stdout
     shown_json = json.loads(jobfleet(jf_env, "jobs", "show", str(ids[0]), "--json").stdout)
     assert len(shown_json["group_postings"]) == 3
+
+
+def test_an_offset_past_every_posting_is_an_empty_page(corpus: Database) -> None:
+    for grouped in (False, True):
+        query = JobQuery(text="team", offset=2**62, grouped=grouped)
+        assert search_jobs(corpus, query) == [] == plain_search(corpus, query)
