@@ -76,9 +76,10 @@ BEGIN
 END
 $$;
 
--- The newest matches of a search, range by range (engine/jobs/newest.py explains why): the
--- newest FIRST_DAYS days first, then older ranges sized from the matches found so far, until
--- ``want`` postings (or, with ``grouped``, postings of ``want`` distinct groups) are found.
+-- The newest matches of a search (engine/jobs/newest.py explains why): first among the newest
+-- postings where twice ``want`` matches are expected (at most ``first_rows`` of them), then, if
+-- the page is not full, among all older ones, until ``want`` postings (or, with ``grouped``,
+-- postings of ``want`` distinct groups) are found.
 -- Returns (id, group_id, posted_or_seen) in ORDER BY posted_or_seen DESC, id DESC order: the
 -- plain query's order, since the ranges are disjoint and newest first.
 --
@@ -92,7 +93,7 @@ $$;
 CREATE FUNCTION jobs_newest(
     query tsquery, country text, region text, city text, site text, remote boolean,
     days integer, want integer, grouped boolean, walk_share double precision,
-    first_days integer
+    first_rows integer
 ) RETURNS TABLE (id bigint, group_id bigint, posted_or_seen date)
 LANGUAGE plpgsql STABLE
 AS $$
@@ -118,9 +119,7 @@ DECLARE
     groups bigint[] := '{}';
     dates date[] := '{}';
     found_before integer;
-    covered integer;
-    per_day double precision;
-    range_days integer;
+    k double precision;
     enough boolean := false;
     old_bitmap text := current_setting('enable_bitmapscan');
     old_sort text := current_setting('enable_sort');
@@ -169,8 +168,19 @@ BEGIN
         PERFORM set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true);
         lo := NULL;  -- the walk stops by itself when the page is full
     ELSE
+        -- The first range: the newest postings among which 2 * want matches are expected,
+        -- from the date of the k-th newest posting on (an index scan of k entries).
+        -- A term too rare for that skips ranges: one bitmap scan of all its matches.
+        k := ceil(2.0 * want / greatest(share, 1e-9));
+        IF k <= first_rows THEN
+            -- Counted among the postings that pass the filters an index orders by date
+            -- (country, city, site: jobs_country_posted_idx, jobs_city_posted_idx, jobs_site_idx).
+            EXECUTE 'SELECT j.posted_or_seen
+                     FROM jobs_matching(NULL, $1, NULL, $2, $3, NULL, NULL) j
+                     ORDER BY j.posted_or_seen DESC, j.id DESC OFFSET $4 LIMIT 1'
+                INTO lo USING country, city, site, (k - 1)::bigint;
+        END IF;
         PERFORM set_config('enable_indexscan', 'off', true);
-        lo := newest - (first_days - 1);
     END IF;
     LOOP
         IF lo IS NOT NULL AND (lo <= oldest OR (floor_day IS NOT NULL AND lo <= floor_day)) THEN
@@ -198,16 +208,8 @@ BEGIN
             n := n * 2;
         END LOOP;
         EXIT WHEN enough OR lo IS NULL;
-        covered := newest - lo + 1;
-        IF cardinality(ids) = 0 THEN
-            range_days := NULL;  -- nothing recent: the rest at once
-        ELSE
-            -- Matches so far per day covered; ranges grow at least fourfold.
-            per_day := cardinality(ids)::double precision / covered;
-            range_days := least(greatest(covered * 4, 2 * want / per_day + 1), 1000000)::integer;
-        END IF;
         hi := lo;
-        lo := CASE WHEN range_days IS NULL THEN NULL ELSE newest - (range_days - 1) END;
+        lo := NULL;  -- not full: the rest at once (one more scan of the GIN index, not many)
     END LOOP;
     PERFORM set_config('enable_bitmapscan', old_bitmap, true),
             set_config('enable_sort', old_sort, true),

@@ -31,8 +31,10 @@ from engine.db.queries import q
 
 # A term (or AND of terms) in at least this share of postings walks the date-ordered index.
 WALK_SHARE = 0.08
-# The first range: the newest day and the one before it.
-FIRST_RANGE_DAYS = 2
+# The first range covers the newest postings among which twice a page of matches is expected
+# from the term's share, if that is at most this many postings (an index-only scan of the
+# date index finds where it starts); rarer terms go straight to one scan of all their matches.
+FIRST_RANGE_ROWS = 100_000
 
 
 # How often a process checks whether ANALYZE ran since the lexeme shares were copied.
@@ -62,5 +64,5 @@ def range_params(params: dict[str, Any], *, grouped: bool) -> dict[str, Any]:
         "want": min(int(params["limit"] + params["offset"]), 2_000_000_000),
         "grouped": grouped,
         "walk_share": WALK_SHARE,
-        "first_days": FIRST_RANGE_DAYS,
+        "first_rows": FIRST_RANGE_ROWS,
     }

@@ -62,7 +62,7 @@ WITH m AS MATERIALIZED (
     FROM jobs_newest(websearch_to_tsquery('english', %(text)s::text), %(country)s::text,
                      %(region)s::text, %(city)s::text, %(site)s::text, %(remote)s::boolean,
                      %(days)s::integer, %(want)s::integer, false, %(walk_share)s::float8,
-                     %(first_days)s::integer)
+                     %(first_rows)s::integer)
          WITH ORDINALITY AS m (id, group_id, posted_or_seen, ord)
 ),
 page AS (SELECT * FROM m ORDER BY m.ord OFFSET %(offset)s LIMIT %(limit)s)
@@ -81,7 +81,7 @@ WITH m AS MATERIALIZED (
     FROM jobs_newest(websearch_to_tsquery('english', %(text)s::text), %(country)s::text,
                      %(region)s::text, %(city)s::text, %(site)s::text, %(remote)s::boolean,
                      %(days)s::integer, %(want)s::integer, true, %(walk_share)s::float8,
-                     %(first_days)s::integer)
+                     %(first_rows)s::integer)
          WITH ORDINALITY AS m (id, group_id, posted_or_seen, ord)
 ),
 firsts AS (

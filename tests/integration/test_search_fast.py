@@ -88,19 +88,19 @@ def fast(db: Database, query: JobQuery) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    ("walk_share", "first_range_days"), [(None, None), (0.0, 1), (2.0, 1), (2.0, 30)]
+    ("walk_share", "first_range_rows"), [(None, None), (0.0, None), (2.0, 0), (2.0, 10**6)]
 )
 def test_random_searches_match_the_plain_query(
     corpus: Database,
     monkeypatch: pytest.MonkeyPatch,
     walk_share: float | None,
-    first_range_days: int | None,
+    first_range_rows: int | None,
 ) -> None:
     if walk_share is not None:  # 0: every search walks the date index; 2: none does
         monkeypatch.setattr(newest, "WALK_SHARE", walk_share)
-    if first_range_days is not None:
-        monkeypatch.setattr(newest, "FIRST_RANGE_DAYS", first_range_days)
-    rng = random.Random(f"{walk_share}/{first_range_days}")
+    if first_range_rows is not None:  # 0: no first range; 10**6: one for every term
+        monkeypatch.setattr(newest, "FIRST_RANGE_ROWS", first_range_rows)
+    rng = random.Random(f"{walk_share}/{first_range_rows}")
     nonempty = 0
     for i in range(120):
         query = JobQuery(
