@@ -105,7 +105,6 @@ DECLARE
     walk boolean;
     tree text;
     words text[];
-    floor_share real;
     positives double precision[];
     lo date;
     hi date;
@@ -146,13 +145,17 @@ BEGIN
     IF days IS NOT NULL THEN
         floor_day := current_date - days;
     END IF;
+    IF query IS NOT NULL AND numnode(query) = 0 THEN
+        RETURN;  -- only stop words: the query matches nothing (the plain query finds nothing)
+    END IF;
     IF query IS NOT NULL THEN
         tree := querytree(query);
         SELECT array_agg(replace(m[2], '''''', '''')) INTO words
         FROM regexp_matches(tree, '(!?)''((?:[^'']|'''')+)''', 'g') AS m
         WHERE m[1] = '';
-        SELECT coalesce((SELECT t.floor_share FROM search_lexeme_stats t), 0) INTO floor_share;
-        SELECT array_agg(coalesce(l.share, floor_share / 2)) INTO positives
+        -- A lexeme missing from the statistics is rarer than any listed: counted as 0, so it
+        -- neither walks nor tries a first range.
+        SELECT array_agg(coalesce(l.share, 0)) INTO positives
         FROM unnest(words) w
         LEFT JOIN search_lexeme_shares l ON l.lexeme = w;
         IF coalesce(cardinality(positives), 0) > 0 THEN
@@ -173,12 +176,16 @@ BEGIN
         -- A term too rare for that skips ranges: one bitmap scan of all its matches.
         k := ceil(2.0 * want / greatest(share, 1e-9));
         IF k <= first_rows THEN
-            -- Counted among the postings that pass the filters an index orders by date
-            -- (country, city, site: jobs_country_posted_idx, jobs_city_posted_idx, jobs_site_idx).
-            EXECUTE 'SELECT j.posted_or_seen
-                     FROM jobs_matching(NULL, $1, NULL, $2, $3, NULL, NULL) j
-                     ORDER BY j.posted_or_seen DESC, j.id DESC OFFSET $4 LIMIT 1'
-                INTO lo USING country, city, site, (k - 1)::bigint;
+            -- Counted among the postings of the country when there is one (an index-only scan
+            -- of jobs_country_posted_idx), else among all (jobs_posted_idx); other filters
+            -- would cost a heap visit per posting counted.
+            IF country IS NULL THEN
+                SELECT p.posted_or_seen INTO lo FROM jobs p
+                ORDER BY p.posted_or_seen DESC, p.id DESC OFFSET (k - 1)::bigint LIMIT 1;
+            ELSE
+                SELECT p.posted_or_seen INTO lo FROM jobs p WHERE p.country = jobs_newest.country
+                ORDER BY p.posted_or_seen DESC, p.id DESC OFFSET (k - 1)::bigint LIMIT 1;
+            END IF;
         END IF;
         PERFORM set_config('enable_indexscan', 'off', true);
     END IF;
@@ -189,7 +196,9 @@ BEGIN
         found_before := cardinality(ids);
         after_day := NULL;
         after_id := NULL;
-        n := greatest(want - found_before, 1)::bigint * 2 + 10;
+        -- Postings: exactly the missing ones. Groups: some postings share a group, so more.
+        n := CASE WHEN grouped THEN greatest(want - found_before, 1)::bigint * 2 + 10
+                  ELSE greatest(want - found_before, 1) END;
         LOOP
             EXECUTE chunk_sql INTO chunk_ids, chunk_groups, chunk_days
                 USING query, country, region, city, site, remote, days, lo, hi, after_day,

@@ -34,7 +34,7 @@ WALK_SHARE = 0.08
 # The first range covers the newest postings among which twice a page of matches is expected
 # from the term's share, if that is at most this many postings (an index-only scan of the
 # date index finds where it starts); rarer terms go straight to one scan of all their matches.
-FIRST_RANGE_ROWS = 100_000
+FIRST_RANGE_ROWS = 50_000
 
 
 # How often a process checks whether ANALYZE ran since the lexeme shares were copied.
