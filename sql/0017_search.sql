@@ -83,8 +83,8 @@ $$;
 -- Returns (id, group_id, posted_or_seen) in ORDER BY posted_or_seen DESC, id DESC order: the
 -- plain query's order, since the ranges are disjoint and newest first.
 --
--- Terms in at least ``walk_share`` of postings (search_lexeme_shares: an AND takes its rarest
--- word, an OR the sum) walk the date-ordered index instead: their GIN lists are
+-- Terms in at least ``walk_share`` of postings (search_lexeme_shares: an AND multiplies its
+-- words' shares, a phrase takes its rarest word, an OR the sum) walk the date-ordered index instead: their GIN lists are
 -- long, and a page of them is found among the ~100 newest postings.
 --
 -- One server-side call: on a busy machine every round trip is a chance to wait for a core.
@@ -161,8 +161,14 @@ BEGIN
         IF coalesce(cardinality(positives), 0) > 0 THEN
             IF strpos(tree, '|') > 0 THEN
                 SELECT least(1.0, sum(x)) INTO share FROM unnest(positives) x;
-            ELSE
+            ELSIF strpos(tree, '<') > 0 THEN
+                -- A phrase: its words go together, the rarest word says how often.
                 SELECT min(x) INTO share FROM unnest(positives) x;
+            ELSE
+                -- Words ANDed: as if independent (a first range too small for a correlated
+                -- pair costs one more scan; one too big reads many postings).
+                SELECT CASE WHEN min(x) > 0 THEN exp(sum(ln(greatest(x, 1e-12)))) ELSE 0 END INTO share
+                FROM unnest(positives) x;
             END IF;
         END IF;
     END IF;
