@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -122,12 +123,20 @@ def jobs_group() -> None:
     """The stored postings: search, show, stats, import."""
 
 
+GROUP_JSON_FIELDS = (*JSON_FIELDS, "group_id", "first_posted", "sites", "also_on", "postings")
+
+
 @jobs_group.command("search")
 @common_options
 @click.argument("text", required=False)
 @_filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--offset", type=click.IntRange(0, 2**63 - 1), default=0, hidden=True)
+@click.option(
+    "--all-postings",
+    is_flag=True,
+    help="One row per posting: a job posted on three boards shows three times.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_state
 def search(
@@ -136,36 +145,52 @@ def search(
     text: str | None,
     limit: int,
     offset: int,
+    all_postings: bool,
     as_json: bool,
     **filters: Any,
 ) -> None:
-    """Full-text search, newest first.
+    """Full-text search: one row per job, newest first.
 
-    TEXT uses web-search syntax: words must all appear, "quoted phrase", OR, -word.
+    Postings of one job (the same job on several boards, reposts, agency copies) are one row,
+    placed by its newest matching posting, with the boards it is also on, the earliest posting
+    date (since), and the best of what its postings say (salary, the most precise location).
+    --all-postings lists every posting instead. TEXT uses web-search syntax: words must all
+    appear, "quoted phrase", OR, -word. --city takes a city's name in any language the places
+    data knows (München finds Munich).
+
     Example: jobfleet jobs search "rust backend" --country US --days 7
     """
     from engine.jobs.search import search_jobs
 
-    rows = search_jobs(state.db(), _query(text, filters, limit, offset))
+    query = _query(text, filters, limit, offset)
+    if not all_postings:
+        query = replace(query, grouped=True)
+    rows = search_jobs(state.db(), query)
     if as_json:
-        print_json([{k: row.get(k) for k in JSON_FIELDS} for row in rows])
+        fields = (*JSON_FIELDS, "group_id") if all_postings else GROUP_JSON_FIELDS
+        print_json([{k: row.get(k) for k in fields} for row in rows])
         return
     if not rows:
         info("no postings match")
         return
+    columns = ["id", "posted", "title", "company", "where", "site", "url"]
+    if not all_postings:
+        columns = ["id", "posted", "since", "title", "company", "where", "site", "also on", "url"]
     table = [
         {
             "id": row["id"],
             "posted": row.get("date_posted") or row.get("posted_or_seen"),
+            "since": row.get("first_posted"),
             "title": row.get("title"),
             "company": row.get("company"),
             "where": _place(row),
             "site": row.get("site"),
+            "also on": ", ".join(row.get("also_on") or []),
             "url": row.get("job_url"),
         }
         for row in rows
     ]
-    print_table(table, ["id", "posted", "title", "company", "where", "site", "url"])
+    print_table(table, columns)
 
 
 @jobs_group.command("show")
@@ -174,18 +199,37 @@ def search(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @pass_state
 def show(state: CliState, job_id: int, as_json: bool) -> None:
-    """One posting with its description."""
+    """One posting with its description, and every posting of its job (group)."""
     from engine.errors import UserError
-    from engine.jobs.search import get_job
+    from engine.jobs.search import get_job, group_postings
 
-    row = get_job(state.db(), job_id)
+    db = state.db()
+    row = get_job(db, job_id)
     if row is None:
         raise UserError(f"no posting with id {job_id}")
+    postings = group_postings(db, row["group_id"])
     if as_json:
-        print_json(row)
+        print_json({**row, "group_postings": postings})
         return
     fields = [k for k in row if k not in ("description", "extra")]
     print_table([{"field": k, "value": row[k]} for k in fields], ["field", "value"])
+    if len(postings) > 1:
+        stdout.print()
+        print_table(
+            [
+                {
+                    "id": p["id"],
+                    "posted": p.get("date_posted") or p.get("posted_or_seen"),
+                    "site": p["site"],
+                    "where": _place(p),
+                    "last seen": p.get("last_seen_at"),
+                    "url": p["job_url"],
+                }
+                for p in postings
+            ],
+            ["id", "posted", "site", "where", "last seen", "url"],
+            title=f"this job's {len(postings)} postings",
+        )
     if row.get("description"):
         stdout.print()
         stdout.print(literal(row["description"]))

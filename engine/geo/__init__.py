@@ -15,7 +15,7 @@ The public API is re-exported here; callers outside the package import it from `
   parse      ``parse_location``: the rules for reading a board's location text
 """
 
-from engine.geo.cities import largest_cities
+from engine.geo.cities import city_names, largest_cities
 from engine.geo.countries import country_name, indeed_country_name, resolve_country
 from engine.geo.gazetteer import City
 from engine.geo.index import warm
@@ -25,6 +25,7 @@ from engine.geo.regions import region_name, resolve_region
 __all__ = [
     "City",
     "Location",
+    "city_names",
     "country_name",
     "indeed_country_name",
     "largest_cities",

@@ -99,3 +99,21 @@ def largest_cities(country_code: str, n: int = 10) -> list[str]:
         if all(_distance_km(city, big) > 25.0 for big in chosen):
             chosen.append(city)
     return [_display(city) for city in chosen]
+
+
+def city_names(text: str, country: str | None = None) -> list[str]:
+    """The names the store keeps for a city named ``text`` in any language the gazetteer knows.
+
+    Stored postings carry GeoNames' primary name ("Munich"); people type "München", "Monaco di
+    Baviera" or "munich". Cities whose primary name is ``text`` win over those that merely list
+    it as an alternate name ("York" is not New York); ``country`` narrows the candidates.
+    """
+    key = lookup_key(text)
+    entries = list(city_entries(key))
+    alias = CITY_ALIASES.get(key)
+    if alias and (city := city_by_name(*alias)) is not None:
+        entries.insert(0, (city, True))
+    entries = [(c, primary) for c, primary in entries if country is None or c.country == country]
+    primaries = [c.name for c, primary in entries if primary]
+    names = primaries or [c.name for c, _ in entries]
+    return list(dict.fromkeys(names))

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import math
-import re
 from dataclasses import dataclass
 from typing import Any
-
-import psycopg
 
 from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import UserError
+from engine.jobs.merged import merge_groups
+from engine.jobs.newest import range_params, refresh_shares
 from engine.text import pg_text
-
-log = logging.getLogger(__name__)
-
 
 # Bounds of the integer filters, checked here for every caller (CLI, TUI): Postgres would
 # otherwise answer an out-of-range value with NumericValueOutOfRange.
@@ -37,6 +31,8 @@ class JobQuery:
     days: int | None = None
     limit: int = 50
     offset: int = 0
+    # One row per job (group of postings) rather than one per posting.
+    grouped: bool = False
 
 
 def query_params(query: JobQuery) -> dict[str, Any]:
@@ -63,13 +59,26 @@ def query_params(query: JobQuery) -> dict[str, Any]:
         "text": text,
         "country": country,
         "region": region.upper() if region else None,
-        "city": _clean_input(query.city),
+        "city": _city_filter(_clean_input(query.city), country),
         "site": site.lower() if site else None,
         "remote": True if query.remote else None,
         "days": query.days,
         "limit": min(query.limit, 10_000),
         "offset": query.offset,
     }
+
+
+def _city_filter(city: str | None, country: str | None) -> str | None:
+    """The city filter as jobs_matching takes it: the names the store may keep for the city,
+    separated by "|" ("München" -> "München|Munich"), or the name alone."""
+    if city is None:
+        return None
+    # Lazy: the gazetteer loads on the first city filter only.
+    from engine.geo import city_names
+
+    names = [city.replace("|", " ").strip(), *city_names(city, country)]
+    unique = {name.lower(): name for name in reversed(names) if name}
+    return "|".join(reversed(list(unique.values()))) or None
 
 
 def _clean_input(value: str | None) -> str | None:
@@ -79,106 +88,32 @@ def _clean_input(value: str | None) -> str | None:
     return value or None
 
 
-# Relative cost of testing one posting during an index walk (neighbouring rows, mostly in cache)
-# and of fetching one match for a bitmap scan (anywhere in the table, then sorted). Measured on
-# a million postings (bench/bench_search.py): about 2 us and 10 us.
-WALK_ROW_COST = 1.0
-BITMAP_MATCH_COST = 5.0
-# A search that runs longer than this was planned on a badly wrong estimate: it is cut short and the
-# other strategy runs instead (a slow walk means sparse matches, a slow bitmap dense ones).
-GUARD_MS = 150
-_LEXEME = re.compile(r"'((?:[^']|'')+)'")
-
-
-def _estimate(
-    conn: psycopg.Connection[Any], name: str, params: dict[str, Any], **extra: Any
-) -> float:
-    row = conn.execute(q(name), {**params, **extra}, prepare=False).fetchone()
-    if row is None:
-        return 0.0
-    plan = next(iter(row.values()))
-    return float(plan[0]["Plan"]["Plan Rows"])
-
-
-def estimate_matches(conn: psycopg.Connection[Any], params: dict[str, Any]) -> float:
-    """How many postings the text and filters match, as well as the planner's statistics tell.
-
-    The planner multiplies the frequencies of AND-ed words as if they were independent; in job
-    postings they rarely are ("machine learning" is nearly as frequent as "machine"). For a
-    conjunction the estimate is taken halfway (geometrically) between independence and full
-    correlation (the rarest word's frequency).
-    """
-    independent = _estimate(conn, "jobs_search_estimate", params)
-    row = conn.execute(q("search_query_tree"), params, prepare=False).fetchone()
-    tree = str(row["tree"]) if row else ""
-    lexemes = {m.group(0) for m in _LEXEME.finditer(tree)}
-    if len(lexemes) < 2 or "|" in tree or len(lexemes) > 6:
-        return independent
-    rarest = min(_estimate(conn, "jobs_lexeme_estimate", params, lexeme=lx) for lx in lexemes)
-    return math.sqrt(max(independent, 1.0) * max(rarest, 1.0))
-
-
-def search_strategy(conn: psycopg.Connection[Any], params: dict[str, Any]) -> str:
-    """How to find the newest matches of a full-text search: "walk" or "bitmap".
-
-    Newest first is the hard part. A term in 40 % of a million postings has 400,000 matches:
-    collecting them through the GIN index and sorting them takes seconds, while walking the
-    (posted_or_seen, id) index and testing each posting finds a page of 50 after ~125 rows.
-    A rare term is the reverse: the walk tests the whole table, the GIN index hands over its
-    dozen matches at once. Postgres's own choice goes wrong both ways (it prices a tsvector test
-    as nearly free, ignoring the detoasting, and prefers a precise index plus a sort), so the
-    choice is made here from its estimates: the walk passes over about
-    (limit + offset) * filtered / matches postings, the bitmap fetches every match.
-    """
-    matches = max(estimate_matches(conn, params), 1.0)
-    filtered = _estimate(conn, "jobs_filter_estimate", params)
-    walked = (params["limit"] + params["offset"]) * filtered / matches
-    return "walk" if walked * WALK_ROW_COST < matches * BITMAP_MATCH_COST else "bitmap"
-
-
-_STRATEGY_SETTINGS = {
-    "walk": ("search_walk_index", "search_walk_ordered"),
-    "bitmap": ("search_bitmap_index",),
-}
-
-
-def _attempt(
-    conn: psycopg.Connection[Any], params: dict[str, Any], strategy: str, guard_ms: int | None
-) -> list[Any] | None:
-    """Run the search one way; None when the guard cut it short."""
-    try:
-        # A savepoint: on failure its SET LOCALs and the statement timeout go with it.
-        with conn.transaction():
-            for name in _STRATEGY_SETTINGS[strategy]:
-                conn.execute(q(name))
-            if guard_ms is not None:
-                conn.execute(q("search_guard"), {"ms": str(guard_ms)})
-            return conn.execute(q("jobs_search"), params, prepare=False).fetchall()
-    except psycopg.errors.QueryCanceled:
-        if guard_ms is None:
-            raise
-        return None
-
-
-def _run_search(conn: psycopg.Connection[Any], params: dict[str, Any], strategy: str) -> list[Any]:
-    """The chosen strategy under a guard, then, if the estimate was wrong, the other one."""
-    rows = _attempt(conn, params, strategy, GUARD_MS)
-    if rows is None:
-        other = "bitmap" if strategy == "walk" else "walk"
-        log.debug("%s search over %s ms; trying %s", strategy, GUARD_MS, other)
-        rows = _attempt(conn, params, other, None)
-    return rows or []
-
-
 def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
-    """Postings matching ``query``, newest first (posting date, else first seen)."""
-    params = query_params(query)
+    """Postings matching ``query``, newest first (posting date, else first seen); with
+    ``query.grouped`` one row per job (group of postings), newest first by its newest matching
+    posting, with the group's boards and best-known fields (engine/jobs/merged.py). The same
+    page as the plain query (``plain_search``), found faster (engine/jobs/newest.py)."""
+    params = range_params(query_params(query), grouped=query.grouped)
     with db.connection() as conn:
-        if params["text"] is None:
-            rows = conn.execute(q("jobs_search"), params, prepare=False).fetchall()
-        else:
-            rows = _run_search(conn, params, search_strategy(conn, params))
-    return [dict(row) for row in rows]
+        refresh_shares(conn)
+        if not query.grouped:
+            rows = conn.execute(q("search_page"), params, prepare=False).fetchall()
+            return [dict(row) for row in rows]
+        rows = conn.execute(q("search_group_page"), params, prepare=False).fetchall()
+    page: dict[int, dict[str, Any]] = {}
+    postings: list[dict[str, Any]] = []
+    for row in rows:
+        posting = dict(row)
+        ord_, lead_id, lead_posted = (
+            posting.pop("ord"),
+            posting.pop("lead_id"),
+            posting.pop("lead_posted"),
+        )
+        page.setdefault(
+            ord_, {"id": lead_id, "group_id": posting["group_id"], "posted_or_seen": lead_posted}
+        )
+        postings.append(posting)
+    return merge_groups(list(page.values()), postings)
 
 
 def get_job(db: Database, job_id: int) -> dict[str, Any] | None:
@@ -187,6 +122,23 @@ def get_job(db: Database, job_id: int) -> dict[str, Any] | None:
     with db.connection() as conn:
         row = conn.execute(q("job_get"), {"id": job_id}).fetchone()
     return dict(row) if row else None
+
+
+def plain_search(db: Database, query: JobQuery) -> list[int]:
+    """The ids (group ids when grouped) of the page the plain query returns: one SQL statement,
+    full text and filters, ORDER BY posting date DESC LIMIT. What ``search_jobs`` must agree
+    with; the tests and bench/bench_search.py compare the two."""
+    name = "jobs_search_plain_groups" if query.grouped else "jobs_search_plain"
+    with db.connection() as conn:
+        rows = conn.execute(q(name), query_params(query), prepare=False).fetchall()
+    return [int(r["group_id" if query.grouped else "id"]) for r in rows]
+
+
+def group_postings(db: Database, group_id: int) -> list[dict[str, Any]]:
+    """Every posting of one job (group), newest first."""
+    with db.connection() as conn:
+        rows = conn.execute(q("search_group_postings"), {"group_id": group_id}).fetchall()
+    return [dict(row) for row in rows]
 
 
 def job_stats(db: Database) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def _source_text() -> str:
 
 def test_every_named_query_is_used_by_engine_or_tui() -> None:
     # Names reach q() directly (q("list_nodes")) or through a helper or a tuple of names
-    # (_request(db, "request_stop", ...), _estimate(conn, "jobs_search_estimate", ...)), so a
+    # (_request(db, "request_stop", ...), q("search_walk" if walk else "search_bitmap")), so a
     # quoted literal of the name anywhere in engine/ or tui/ counts as a use.
     source = _source_text()
     unused = [

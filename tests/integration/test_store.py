@@ -364,37 +364,18 @@ def test_search_filters(db: Database, corpus: None) -> None:
         search_jobs(db, JobQuery(country="Atlantis"))
 
 
-@pytest.mark.parametrize("strategy", ["walk", "bitmap"])
-def test_both_search_strategies_give_the_same_answer(
-    db: Database, corpus: None, monkeypatch: pytest.MonkeyPatch, strategy: str
+@pytest.mark.parametrize("walk_share", [0.0, 2.0])
+def test_walk_and_date_ranges_give_the_same_answer(
+    db: Database, corpus: None, monkeypatch: pytest.MonkeyPatch, walk_share: float
 ) -> None:
-    import engine.jobs.search as search_module
+    import engine.jobs.newest as newest
 
     expected = [r["id"] for r in search_jobs(db, JobQuery(text="rust", country="US", limit=7))]
-    monkeypatch.setattr(search_module, "search_strategy", lambda conn, params: strategy)
+    monkeypatch.setattr(newest, "WALK_SHARE", walk_share)  # 0: always walk, 2: never
     got = [r["id"] for r in search_jobs(db, JobQuery(text="rust", country="US", limit=7))]
     assert got == expected and len(got) == 7
     paged = search_jobs(db, JobQuery(text="rust", country="US", limit=3, offset=3))
     assert [r["id"] for r in paged] == expected[3:6]
-
-
-def test_a_search_cut_short_by_its_guard_runs_the_other_way(
-    db: Database, corpus: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import engine.jobs.search as search_module
-
-    real = search_module._attempt
-    tried: list[tuple[str, int | None]] = []
-
-    def attempt(conn: Any, params: Any, strategy: str, guard_ms: int | None) -> Any:
-        tried.append((strategy, guard_ms))
-        return None if guard_ms is not None else real(conn, params, strategy, guard_ms)
-
-    monkeypatch.setattr(search_module, "search_strategy", lambda conn, params: "walk")
-    monkeypatch.setattr(search_module, "_attempt", attempt)
-    rows = search_jobs(db, JobQuery(text="rust"))
-    assert len(rows) == 15
-    assert tried == [("walk", search_module.GUARD_MS), ("bitmap", None)]
 
 
 @pytest.mark.parametrize(

@@ -332,6 +332,76 @@ def test_jobs_search_and_detail_render_scraped_text_literally(settings: Any, db:
     asyncio.run(run())
 
 
+def test_jobs_browser_merges_the_postings_of_one_job(settings: Any, db: Any) -> None:
+    import datetime as dt
+    import io
+
+    from rich.console import Console
+    from textual.widgets import DataTable
+
+    today = dt.date.today()
+    ids = [
+        _insert_job(
+            db,
+            job_url=f"https://example.test/{site}/7",
+            site=site,
+            title="Rust Backend Engineer",
+            company="Ferrous GmbH",
+            description="rust backend",
+            city="Munich" if site == "glassdoor" else None,
+            country="DE",
+            date_posted=today - dt.timedelta(days=n),
+        )
+        for n, site in enumerate(["linkedin", "indeed", "glassdoor"])
+    ]
+    _insert_job(
+        db,
+        job_url="https://example.test/solo",
+        site="indeed",
+        title="Gardener",
+        date_posted=today - dt.timedelta(days=10),
+    )
+    with db.connection() as conn:
+        conn.execute("UPDATE jobs SET group_id = %s WHERE id = ANY(%s)", (ids[0], ids))
+
+    async def run() -> None:
+        app = make_app(settings, db)
+        async with app.run_test(size=(140, 36)) as pilot:
+            await wait_for(pilot, lambda: app.db is not None and app.polls > 0, "connected")
+            await pilot.press("j")
+            screen = await wait_for(
+                pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen, "jobs screen"
+            )
+            table = screen.query_one(DataTable)
+            await wait_for(pilot, lambda: screen.searches >= 1, "first search")
+            assert table.row_count == 2  # three postings of one job, and the gardener
+            first = table.get_row_at(0)
+            assert first[0].plain == "Rust Backend Engineer"
+            assert first[2].plain == "Munich, DE"  # the most precise location of the group
+            assert first[4].plain == "linkedin" and first[5].plain == "indeed, glassdoor"
+
+            table.focus()
+            await pilot.press("a")  # every posting
+            await wait_for(pilot, lambda: screen.searches >= 2, "all postings")
+            assert table.row_count == 4 and screen.all_postings
+
+            await pilot.press("a")
+            await wait_for(pilot, lambda: screen.searches >= 3 and table.row_count == 2, "jobs")
+            table.move_cursor(row=0)
+            await pilot.press("enter")
+            detail = await wait_for(
+                pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen, "detail"
+            )
+            await wait_for(pilot, lambda: detail.job is not None, "job loaded")
+            assert len(detail.job["group_postings"]) == 3
+            console = Console(width=140, record=True, file=io.StringIO())
+            console.print(detail.query_one("#job-fields", Static).content)
+            fields = console.export_text()
+            assert "glassdoor" in fields and "2 other posting(s)" in fields
+
+    asyncio.run(run())
+
+
 def test_check_proxy_shows_the_exit_ip(
     settings: Any, db: Any, tmp_path: Any, monkeypatch: Any
 ) -> None:

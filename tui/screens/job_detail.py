@@ -67,9 +67,12 @@ class JobDetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="job-detail", exit_on_error=False)
     def _load(self, db: Database, job_id: int) -> None:
-        from engine.jobs.search import get_job
+        from engine.jobs.search import get_job, group_postings
 
-        self.post_message(JobLoaded(get_job(db, job_id)))
+        job = get_job(db, job_id)
+        if job is not None:
+            job["group_postings"] = group_postings(db, job["group_id"])
+        self.post_message(JobLoaded(job))
 
     async def on_job_loaded(self, message: JobLoaded) -> None:
         job = self.job = message.job
@@ -93,6 +96,17 @@ class JobDetailScreen(Screen[None]):
             ("Salary", Text(salary_text(job))),
             ("URL", literal(job.get("job_url"), "underline")),
         ]
+        others = [p for p in job.get("group_postings") or [] if p["id"] != job.get("id")]
+        if others:
+            rows.append(("Also on", Text(f"{len(others)} other posting(s) of this job:")))
+            for posting in others:
+                when = posting.get("date_posted") or posting.get("posted_or_seen")
+                line = Text.assemble(
+                    literal(posting.get("site"), "bold"),
+                    f"  {when.isoformat() if when else '—'}  ",
+                    literal(posting.get("job_url"), "underline"),
+                )
+                rows.append(("", line))
         for label, value in rows:
             table.add_row(label, value)
         fields.update(table)

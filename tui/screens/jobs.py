@@ -45,6 +45,12 @@ class JobsScreen(Screen[None]):
         Binding("e", "export('csv')", "Export CSV", tooltip="Export every matching job as CSV"),
         Binding("E", "export('jsonl')", "Export JSONL", show=False, tooltip="Export as JSONL"),
         Binding("f5", "search", "Refresh", show=False, tooltip="Run the search again"),
+        Binding(
+            "a",
+            "toggle_postings",
+            "All postings",
+            tooltip="One row per job (its boards merged) or one row per posting",
+        ),
     ]
 
     def __init__(self, db: Database) -> None:
@@ -55,6 +61,8 @@ class JobsScreen(Screen[None]):
         self.has_more = False
         self.searches = 0
         self.query_in_effect: JobQuery | None = None
+        # One row per job (postings of one job on several boards merged), or every posting.
+        self.all_postings = False
 
     def compose(self) -> ComposeResult:
         from engine.fleet.spec import site_choices
@@ -83,9 +91,10 @@ class JobsScreen(Screen[None]):
 
     @staticmethod
     def _column_widths(total: int) -> list[tuple[str, str, int]]:
-        """Fixed posted/site columns; the rest shared 2:1:1 by title, company and location."""
+        """Fixed posted/site columns, the boards a job is also on; the rest shared 2:1:1 by
+        title, company and location."""
         # Each column has one cell of padding on both sides, plus room for a scrollbar.
-        free = max(30, total - 2 * 5 - 2 - 10 - 10)
+        free = max(30, total - 2 * 6 - 2 - 10 - 10 - 16)
         company = location = max(8, free // 4)
         title = max(12, free - company - location)
         return [
@@ -94,6 +103,7 @@ class JobsScreen(Screen[None]):
             ("location", "Location", location),
             ("posted", "Posted", 10),
             ("site", "Site", 10),
+            ("also", "Also on", 16),
         ]
 
     def on_resize(self) -> None:
@@ -128,6 +138,7 @@ class JobsScreen(Screen[None]):
             days=int(days) if days and days.lstrip("-").isdigit() else None,
             limit=PAGE_SIZE + 1,
             offset=self.page * PAGE_SIZE,
+            grouped=not self.all_postings,
         )
 
     def action_search(self) -> None:
@@ -154,6 +165,7 @@ class JobsScreen(Screen[None]):
                 literal(location_text(row), max_len=100),
                 Text(posted.isoformat() if posted else "—"),
                 literal(row.get("site"), "dim"),
+                literal(", ".join(row.get("also_on") or []), "dim"),
                 key=str(row["id"]),
             )
         first = self.page * PAGE_SIZE + 1
@@ -163,8 +175,12 @@ class JobsScreen(Screen[None]):
             span = "no matching jobs" if self.page == 0 else "no more rows"
         more = " · ] next page" if self.has_more else ""
         back = " · [ previous" if self.page else ""
+        unit = "postings" if self.all_postings else "jobs"
         self.query_one("#pager", Static).update(
-            Text(f" page {self.page + 1} · {span}{more}{back} · Enter: details · e: export")
+            Text(
+                f" {unit} · page {self.page + 1} · {span}{more}{back} · Enter: details"
+                " · a: jobs/postings · e: export"
+            )
         )
 
     @on(Input.Submitted)
@@ -185,6 +201,11 @@ class JobsScreen(Screen[None]):
         if delta < 0 and self.page == 0:
             return
         self.page += delta
+        self.action_search()
+
+    def action_toggle_postings(self) -> None:
+        self.all_postings = not self.all_postings
+        self.page = 0
         self.action_search()
 
     def action_focus_search(self) -> None:
