@@ -349,7 +349,26 @@ def normalize_body(description: str | None) -> str:
     for needle, pattern in _BOARD_BOILERPLATE:
         if needle in lowered:
             text = pattern.sub(" ", text)
-    return " ".join(_WORD.findall(fold(text)))
+    return " ".join(_words_of(fold(text)))
+
+
+# ASCII punctuation to spaces: str.translate and str.split run in C, about three times faster than
+# _WORD.findall over a 3 KB body (ingest normalizes every new posting's body).
+_ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+
+
+def _words_of(text: str) -> list[str]:
+    """What ``_WORD.findall(text)`` finds (a word character but "_" is str.isalnum), faster."""
+    tokens = text.translate(_ASCII_NON_WORD).split()
+    if text.isascii():
+        return tokens
+    words: list[str] = []
+    for token in tokens:
+        if token.isalnum():
+            words.append(token)
+        else:  # non-ASCII punctuation inside ("don’t", "a–b")
+            words.extend(_WORD.findall(token))
+    return words
 
 
 def body_words(normalized_body: str) -> list[str]:
