@@ -11,8 +11,8 @@ stored).
 Hashes of ints are not randomized per process (unlike those of str), and the tuple hash has been
 the same xxHash-based function since CPython 3.8 on 64-bit builds; ``jobfleet jobs regroup``
 recomputes every sketch should that ever change. Two to three times faster than one blake2b call
-per shingle (measured on bench_ingest's 3 KB bodies). The values are stored sorted, big-endian (byte order is
-numeric order) and concatenated: ``bytes`` of at most 4*k = 256 bytes, for a ``bytea`` column.
+per shingle (measured on bench_ingest's 3 KB bodies). The values are stored sorted, big-endian
+(byte order is numeric order) and concatenated: at most 4*k = 256 bytes, for a ``bytea`` column.
 
 The exact body hash (sha1 of the normalized body) catches verbatim cross-posts cheaply and can be
 looked up by index; it exists only for bodies long enough that two unrelated postings will not
