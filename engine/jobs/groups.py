@@ -133,16 +133,11 @@ def _lock_keys(batch: Sequence[_New]) -> list[int]:
     return sorted(keys)
 
 
-def _windows(pairs: Iterable[tuple[Any, date]]) -> dict[Any, tuple[date, date]]:
-    """Per key, the dates a candidate may have: within WINDOW of any new posting's date."""
-    spans: dict[Any, tuple[date, date]] = {}
-    for key, posted in pairs:
-        lo, hi = posted - WINDOW, posted + WINDOW
-        if key in spans:
-            old_lo, old_hi = spans[key]
-            lo, hi = min(lo, old_lo), max(hi, old_hi)
-        spans[key] = (lo, hi)
-    return spans
+def _windows(pairs: Iterable[tuple[Any, date]]) -> list[tuple[Any, date, date]]:
+    """(key, earliest, latest) a candidate may be dated: within WINDOW of a new posting's date.
+    One lookup per key and date, not one per key over the batch's whole span: the cap keeps the
+    newest candidates of the span, which could all be later than an older posting's window."""
+    return [(key, posted - WINDOW, posted + WINDOW) for key, posted in dict.fromkeys(pairs)]
 
 
 def _candidate_params(batch: Sequence[_New]) -> dict[str, Any]:
@@ -155,16 +150,16 @@ def _candidate_params(batch: Sequence[_New]) -> dict[str, Any]:
     any_roles = _windows((n.role_key, dated(n)) for n in batch if n.agency_like)
     return {
         "cap": CANDIDATES_PER_KEY,
-        "block_role": [k[0] for k in blocks],
-        "block_company": [k[1] for k in blocks],
-        "block_lo": [v[0] for v in blocks.values()],
-        "block_hi": [v[1] for v in blocks.values()],
-        "agency_role": list(roles),
-        "agency_lo": [v[0] for v in roles.values()],
-        "agency_hi": [v[1] for v in roles.values()],
-        "any_role": list(any_roles),
-        "any_lo": [v[0] for v in any_roles.values()],
-        "any_hi": [v[1] for v in any_roles.values()],
+        "block_role": [k[0][0] for k in blocks],
+        "block_company": [k[0][1] for k in blocks],
+        "block_lo": [k[1] for k in blocks],
+        "block_hi": [k[2] for k in blocks],
+        "agency_role": [k[0] for k in roles],
+        "agency_lo": [k[1] for k in roles],
+        "agency_hi": [k[2] for k in roles],
+        "any_role": [k[0] for k in any_roles],
+        "any_lo": [k[1] for k in any_roles],
+        "any_hi": [k[2] for k in any_roles],
         "bodies": sorted({n.fp.body_hash for n in batch if n.fp.body_hash is not None}),
         "boards": sorted({k for n in batch if (k := _board_key(n.fp)) is not None}),
         "apply": sorted({a for n in batch for a in n.fp.apply_ids}),
