@@ -8,7 +8,6 @@ import json
 import threading
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -235,7 +234,12 @@ def test_concurrent_writers_of_copies_converge(db: Database, settings: Settings)
         barrier = threading.Barrier(3, timeout=30)
         errors: list[BaseException] = []
 
-        def write(store: Store, record: JobRecord) -> None:
+        def write(
+            store: Store,
+            record: JobRecord,
+            barrier: threading.Barrier = barrier,
+            errors: list[BaseException] = errors,
+        ) -> None:
             try:
                 barrier.wait()
                 store.save_batch([record])
@@ -257,3 +261,53 @@ def test_concurrent_writers_of_copies_converge(db: Database, settings: Settings)
     groups = _groups(db)
     for employer, board, copy in jobs:
         assert groups[employer.job_url] == groups[board.job_url] == groups[copy.job_url]
+
+
+def test_cli_stats_counts_jobs_and_regroup_reports(jf_env: dict[str, str], tmp_path: Path) -> None:
+    from tests.cli import jobfleet
+
+    body = " ".join(
+        f"Sentence {n} about building payment systems with Rust and Postgres for merchants."
+        for n in range(12)
+    )
+    rows = []
+    for i in range(3):  # three jobs, each on LinkedIn and Indeed (spelt the boards' ways)
+        common = {"location": "Austin, TX", "description": f"Job {i}. {body}"}
+        rows.append(
+            {
+                **common,
+                "site": "linkedin",
+                "job_url": f"https://www.linkedin.com/jobs/view/{900 + i}",
+                "title": f"Senior Rust Engineer {'ABC'[i]}",
+                "company": "Northwind Payments",
+            }
+        )
+        rows.append(
+            {
+                **common,
+                "site": "indeed",
+                "job_url": f"https://www.indeed.com/viewjob?jk=nw{i}",
+                "title": f"Sr. Rust Engineer {'ABC'[i]} - Austin, TX",
+                "company": "Northwind Payments, Inc.",
+            }
+        )
+    path = tmp_path / "jobs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = jobfleet(jf_env, "jobs", "import", "--quiet", str(path))
+    assert done.returncode == 0, done.stderr
+    stats = jobfleet(jf_env, "jobs", "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    report = json.loads(stats.stdout)
+    assert (report["jobs"], report["postings"], report["total"]) == (3, 6, 6)
+    table = jobfleet(jf_env, "jobs", "stats")
+    assert "jobs" in table.stdout and "postings" in table.stdout
+    again = jobfleet(jf_env, "jobs", "regroup", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {
+        "postings": 6,
+        "groups_before": 3,
+        "groups_after": 3,
+        "changed": 0,
+    }
+    plain = jobfleet(jf_env, "jobs", "regroup")
+    assert "regrouped 6 postings: 3 jobs before, 3 after; 0 postings changed group" in plain.stderr
