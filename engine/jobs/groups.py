@@ -15,13 +15,15 @@ group the moment it is committed:
    would compute their full-text vector again), and their fingerprints go to ``job_sketches``.
    When a new posting joins two stored groups, the later group's rows take the earlier's id.
 
-Concurrency: before fetching candidates a batch takes a transaction advisory lock per employer in
-a place (and per apply id and board id) of its postings. Two workers writing copies of one
-job from the same employer at the same moment take turns, and the second one's query (a fresh
-snapshot under READ COMMITTED) sees the first's committed rows: they end in one group at ingest.
-Copies that share no such key — an agency's copy written at the very same moment as the
-employer's posting — can form two groups; ``jobs regroup`` joins them. Locking per role instead
-would make every two workers scraping the same titles take turns.
+Concurrency: two workers may write copies of one job at the same moment, each in a transaction
+that cannot see the other's rows. Before fetching candidates a batch *tries* a transaction
+advisory lock per employer in a place (and per apply id and board id) of its postings; it never
+waits, so writers that share keys do not take turns through their COPY. A posting whose key was
+busy is ``recheck``ed right after the commit, in a short transaction that waits for the key: by
+then the other writer has committed, and links found join the two groups (a relabel of the later
+group). Copies of one job from the same employer therefore end in one group at ingest. Copies
+that share no key — an agency's copy written at the very same moment as the employer's posting —
+can stay two groups until ``jobs regroup``.
 
 ``regroup`` recomputes every fingerprint from the descriptions and every group, replaying the
 postings in the order groups form (date posted, then id) through the same candidate lookup. Only
@@ -42,7 +44,14 @@ import psycopg
 
 from engine.db.handle import Database
 from engine.db.queries import q
-from engine.jobs.grouping import WINDOW, Fingerprint, assign_groups, fingerprint, same_job
+from engine.jobs.grouping import (
+    WINDOW,
+    Fingerprint,
+    assign_groups,
+    fingerprint,
+    links,
+    same_job,
+)
 from engine.jobs.grouping.normalize import normalize_body
 from engine.protocol import GROUP_LOCK_CLASS
 
@@ -50,9 +59,11 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "CANDIDATES_PER_KEY",
+    "NewPosting",
     "RegroupSummary",
     "group_batch",
     "group_counts",
+    "recheck",
     "regroup",
 ]
 
@@ -91,7 +102,7 @@ def copy_hint(normalized_body: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _New:
+class NewPosting:
     """A new posting's fingerprint and what the store keeps of it."""
 
     fp: Fingerprint
@@ -104,13 +115,13 @@ class _New:
         return self.fp.agency or self.copy_hint
 
 
-def fingerprint_new(posting_id: int, posting: Any, today: date) -> _New:
+def fingerprint_new(posting_id: int, posting: Any, today: date) -> NewPosting:
     """The fingerprint of a posting about to be stored; one without a date is dated today (the
     window needs a clock, and it was first seen today)."""
     fp = fingerprint(posting_id, posting)
     if fp.posted is None:
         fp = dataclasses.replace(fp, posted=today)
-    return _New(
+    return NewPosting(
         fp=fp,
         role_key=_key64(fp.role_key),
         company_key=_key64(fp.company),
@@ -122,15 +133,14 @@ def _board_key(fp: Fingerprint) -> int | None:
     return _key64(f"{fp.site}|{fp.site_job_id}") if fp.site_job_id else None
 
 
-def _lock_keys(batch: Sequence[_New]) -> list[int]:
-    keys: set[int] = set()
-    for new in batch:
-        fp = new.fp
-        keys.add(_key32(f"{fp.country}|{fp.place}|{fp.company}"))
-        keys.update(_key32(f"apply|{apply_id}") for apply_id in fp.apply_ids)
-        if fp.site_job_id:
-            keys.add(_key32(f"board|{fp.site}|{fp.site_job_id}"))
-    return sorted(keys)
+def _lock_keys(new: NewPosting) -> set[int]:
+    """The employer in a place, and every identifier: what copies written at once would share."""
+    fp = new.fp
+    keys = {_key32(f"{fp.country}|{fp.place}|{fp.company}")}
+    keys.update(_key32(f"apply|{apply_id}") for apply_id in fp.apply_ids)
+    if fp.site_job_id:
+        keys.add(_key32(f"board|{fp.site}|{fp.site_job_id}"))
+    return keys
 
 
 def _windows(pairs: Iterable[tuple[Any, date]]) -> list[tuple[Any, date, date]]:
@@ -140,8 +150,8 @@ def _windows(pairs: Iterable[tuple[Any, date]]) -> list[tuple[Any, date, date]]:
     return [(key, posted - WINDOW, posted + WINDOW) for key, posted in dict.fromkeys(pairs)]
 
 
-def _candidate_params(batch: Sequence[_New]) -> dict[str, Any]:
-    def dated(new: _New) -> date:
+def _candidate_params(batch: Sequence[NewPosting]) -> dict[str, Any]:
+    def dated(new: NewPosting) -> date:
         assert new.fp.posted is not None
         return new.fp.posted
 
@@ -217,15 +227,22 @@ def _with_bodies(
 
 
 def group_batch(
-    conn: psycopg.Connection[Any], batch: Sequence[_New], *, lock: bool = True
-) -> dict[int, int]:
+    conn: psycopg.Connection[Any], batch: Sequence[NewPosting], *, lock: bool = True
+) -> tuple[dict[int, int], list[NewPosting]]:
     """Group ids (posting id -> group id) for new postings about to be written in this
-    transaction; stored groups a new posting joins together are relabelled here."""
+    transaction, and the postings whose lock keys another transaction held (``recheck`` them
+    after the commit). Stored groups a new posting joins together are relabelled here."""
     if not batch:
-        return {}
+        return {}, []
+    contended: list[NewPosting] = []
     if lock:
         conn.execute(q("groups_writing"))
-        conn.execute(q("groups_lock"), {"class": GROUP_LOCK_CLASS, "keys": _lock_keys(batch)})
+        keys = sorted(set().union(*(_lock_keys(n) for n in batch)))
+        busy = {
+            row["key"]
+            for row in conn.execute(q("groups_try_lock"), {"class": GROUP_LOCK_CLASS, "keys": keys})
+        }
+        contended = [n for n in batch if _lock_keys(n) & busy]
     rows = conn.execute(q("groups_candidates"), _candidate_params(batch)).fetchall()
     new = [n.fp for n in batch]
     stored = _with_bodies(conn, new, [_stored(row) for row in rows])
@@ -243,10 +260,70 @@ def group_batch(
             q("groups_relabel"),
             {"old": [r[0] for r in relabel], "new": [r[1] for r in relabel]},
         )
-    return {n.fp.posting_id: answer.get(n.fp.posting_id, n.fp.posting_id) for n in batch}
+    groups = {n.fp.posting_id: answer.get(n.fp.posting_id, n.fp.posting_id) for n in batch}
+    return groups, contended
 
 
-def write_sketches(conn: psycopg.Connection[Any], batch: Iterable[_New]) -> None:
+def recheck(conn: psycopg.Connection[Any], contended: Sequence[NewPosting]) -> int:
+    """After a batch committed: its postings whose lock keys were held by another transaction
+    are compared again, now that the other one has committed (this transaction waits for its
+    locks), and groups they link are joined. Returns how many groups were relabelled.
+
+    Why it converges: of two transactions writing copies of one job at once, the one that found
+    a key busy rechecks after both have committed, and sees the other's rows; the other, had it
+    found the key free, held it until its commit, so the recheck waits for that commit.
+    """
+    if not contended:
+        return 0
+    conn.execute(q("groups_writing"))
+    keys = sorted(set().union(*(_lock_keys(n) for n in contended)))
+    conn.execute(q("groups_lock"), {"class": GROUP_LOCK_CLASS, "keys": keys})
+    ids = [n.fp.posting_id for n in contended]
+    mine = {r["id"]: r["group_id"] for r in conn.execute(q("groups_current"), {"ids": ids})}
+    if not mine:
+        return 0
+    rows = conn.execute(q("groups_candidates"), _candidate_params(contended)).fetchall()
+    others = [_stored(row) for row in rows if row["job_id"] not in mine]
+    group_of: dict[int, int] = {
+        c.posting_id: c.posting_id if c.group_id is None else c.group_id for c in others
+    }
+    group_of.update(mine)
+    new = [
+        dataclasses.replace(n.fp, group_id=mine[n.fp.posting_id])
+        for n in contended
+        if n.fp.posting_id in mine
+    ]
+    others = _with_bodies(conn, new, others)
+    parent: dict[int, int] = {}
+
+    def find(group: int) -> int:
+        while parent.get(group, group) != group:
+            group = parent[group]
+        return group
+
+    joined = [(find(group_of[a]), find(group_of[b])) for a, b, _why in links(new, others)]
+    pairs = [(a, b) for a, b in joined if a != b]
+    if not pairs:
+        return 0
+    groups = sorted({g for pair in pairs for g in pair})
+    posted = {r["job_id"]: r["posted"] for r in conn.execute(q("groups_posted"), {"ids": groups})}
+
+    def age(group: int) -> tuple[date, int]:
+        return (posted.get(group, date.min), group)  # no sketch: stored before grouping
+
+    for a, b in pairs:
+        root_a, root_b = find(a), find(b)
+        if root_a != root_b:
+            first, later = sorted((root_a, root_b), key=age)
+            parent[later] = first
+    relabel = sorted((g, find(g)) for g in groups if find(g) != g)
+    conn.execute(
+        q("groups_relabel"), {"old": [r[0] for r in relabel], "new": [r[1] for r in relabel]}
+    )
+    return len(relabel)
+
+
+def write_sketches(conn: psycopg.Connection[Any], batch: Iterable[NewPosting]) -> None:
     with conn.cursor() as cur, cur.copy(q("groups_sketch_copy")) as copy:
         copy.set_types(_SKETCH_TYPES)
         for new in batch:
@@ -347,7 +424,7 @@ def regroup(db: Database, progress: Callable[[int, int], None] | None = None) ->
                     # Undated: first seen that day (posted_or_seen), as at ingest.
                     batch.append(fingerprint_new(row["id"], posting, row["posted_or_seen"]))
                     current[row["id"]] = row["group_id"]
-                groups = group_batch(conn, batch, lock=False)
+                groups, _ = group_batch(conn, batch, lock=False)
                 moved = {pid: g for pid, g in groups.items() if current[pid] != g}
                 if moved:
                     conn.execute(

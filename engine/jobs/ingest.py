@@ -42,7 +42,14 @@ from engine.db.connections import ConnectionSource
 from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
-from engine.jobs.groups import allocate_ids, fingerprint_new, group_batch, write_sketches
+from engine.jobs.groups import (
+    NewPosting,
+    allocate_ids,
+    fingerprint_new,
+    group_batch,
+    recheck,
+    write_sketches,
+)
 from engine.jobs.pgvalues import STAGE_TYPES, stage_row
 from engine.jobs.record import JobRecord
 from engine.jobs.spool import (
@@ -283,6 +290,7 @@ class Store:
         missing from ``jobs`` a moment ago; otherwise (a replayed file may be hours old, or was
         spooled without a lookup) they are looked up first, in this transaction."""
         found = spool.found
+        contended: list[NewPosting] = []
         with self.connections.connection() as conn:
             first_time = conn.execute(
                 q("batch_mark_ingested"), {"batch_id": spool.batch_id}
@@ -303,7 +311,7 @@ class Store:
                 # The INSERT itself skips postings stored meanwhile (by another worker, or
                 # before an outage) without computing their tsvector.
                 if self.grouping:
-                    inserted = _insert_grouped(conn, records)
+                    inserted, contended = _insert_grouped(conn, records)
                 else:
                     inserted = self._insert(conn, records, optimistic=True)
                 new = len(inserted)
@@ -317,7 +325,19 @@ class Store:
                 )
             if spool.run is not None:
                 self._insert_run(conn, spool.run, found=found, new=new)
+        if contended:
+            self._recheck(contended)
         return SaveResult(found=found, new=new)
+
+    def _recheck(self, contended: list[NewPosting]) -> None:
+        """Group again, now that they committed, the new postings another writer's batch might
+        repeat (engine/jobs/groups.py). The batch is stored either way: a failure here leaves
+        two groups that ``jobs regroup`` joins."""
+        try:
+            with self.connections.connection() as conn:
+                recheck(conn, contended)
+        except (psycopg.Error, DatabaseUnavailable) as exc:
+            log.warning("grouping recheck of %d postings postponed: %s", len(contended), exc)
 
     @staticmethod
     def _known_ids(conn: psycopg.Connection[Any], urls: list[str]) -> dict[str, int]:
@@ -407,14 +427,17 @@ class Store:
 _GROUPED_TYPES = (*STAGE_TYPES, "int8", "int8")  # then id, group_id
 
 
-def _insert_grouped(conn: psycopg.Connection[Any], records: list[JobRecord]) -> set[str]:
+def _insert_grouped(
+    conn: psycopg.Connection[Any], records: list[JobRecord]
+) -> tuple[set[str], list[NewPosting]]:
     """``Store._insert`` with grouping: the new postings get their ids first, then their groups
-    (engine/jobs/groups.py), and are written once with both; returns the URLs inserted."""
+    (engine/jobs/groups.py), and are written once with both. Returns the URLs inserted and the
+    postings to ``recheck`` after the commit."""
     records = sorted(records, key=lambda r: r.job_url)  # one lock order, as in Store._insert
     ids = allocate_ids(conn, len(records))
     today = datetime.now(UTC).date()
     batch = [fingerprint_new(i, r, today) for i, r in zip(ids, records, strict=True)]
-    groups = group_batch(conn, batch)
+    groups, contended = group_batch(conn, batch)
     rows = [(*stage_row(r), i, groups[i]) for r, i in zip(records, ids, strict=True)]
     try:
         with conn.transaction(), conn.cursor() as cur, cur.copy(q("jobs_copy_grouped")) as copy:
@@ -441,4 +464,5 @@ def _insert_grouped(conn: psycopg.Connection[Any], records: list[JobRecord]) -> 
         written = [n for n in batch if n.fp.posting_id in stored]
     write_sketches(conn, written)
     by_id = {n.fp.posting_id for n in written}
-    return {r.job_url for r, i in zip(records, ids, strict=True) if i in by_id}
+    inserted = {r.job_url for r, i in zip(records, ids, strict=True) if i in by_id}
+    return inserted, [n for n in contended if n.fp.posting_id in by_id]

@@ -5,11 +5,25 @@
 -- which waits for the writes under way and holds new ones until it commits.
 LOCK TABLE job_sketches IN ROW EXCLUSIVE MODE;
 
+-- name: groups_try_lock
+-- A transaction lock per employer-in-a-place (and per apply id, board id) of the batch, without
+-- waiting: returns the keys another transaction holds (their postings are rechecked after the
+-- commit).
+SELECT k.key
+FROM (SELECT key FROM unnest(%(keys)s::int[]) AS u (key) ORDER BY key) AS k
+WHERE NOT pg_try_advisory_xact_lock(%(class)s, k.key);
+
 -- name: groups_lock
--- One transaction lock per employer-in-a-place (and per apply id) of the batch, in one order:
--- two workers writing copies of one job take turns, and the second sees the first's rows.
+-- The recheck waits for the keys it found busy: then their holders have committed.
 SELECT count(pg_advisory_xact_lock(%(class)s, k.key)) AS n
 FROM (SELECT key FROM unnest(%(keys)s::int[]) AS u (key) ORDER BY key) AS k;
+
+-- name: groups_current
+SELECT id, group_id FROM jobs WHERE id = ANY(%(ids)s::bigint[]);
+
+-- name: groups_posted
+-- When the representatives of groups a recheck joins were posted: the earliest stays.
+SELECT job_id, posted FROM job_sketches WHERE job_id = ANY(%(ids)s::bigint[]);
 
 -- name: groups_allocate_ids
 -- The ids of the new postings, before they are written with their group_id.
