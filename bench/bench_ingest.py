@@ -211,6 +211,7 @@ def _writer(
             result = store.save_batch(records, site="bench", search_term="bench")
             found += result.found
             new += result.new
+        store.settle_groups()  # as a worker does at the end of a scrape
     results.put((found, new))
 
 

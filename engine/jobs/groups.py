@@ -19,11 +19,12 @@ Concurrency: two workers may write copies of one job at the same moment, each in
 that cannot see the other's rows. Before fetching candidates a batch *tries* a transaction
 advisory lock per employer in a place (and per apply id and board id) of its postings; it never
 waits, so writers that share keys do not take turns through their COPY. A posting whose key was
-busy is ``recheck``ed right after the commit, in a short transaction that waits for the key: by
-then the other writer has committed, and links found join the two groups (a relabel of the later
-group). Copies of one job from the same employer therefore end in one group at ingest. Copies
-that share no key — an agency's copy written at the very same moment as the employer's posting —
-can stay two groups until ``jobs regroup``.
+busy is ``recheck``ed once the key is free — that is, once the other writer has committed — and
+links then found join the two groups (the later group is relabelled). The store tries after each
+batch without waiting, and waits at the end of a scrape (``Store.settle_groups``), so copies of
+one job from the same employer end in one group by the time the scrape is stored. A worker killed
+in between, and copies that share no key (an agency's copy written at the very same moment as the
+employer's posting), can stay two groups until ``jobs regroup``.
 
 ``regroup`` recomputes every fingerprint from the descriptions and every group, replaying the
 postings in the order groups form (date posted, then id) through the same candidate lookup. Only
@@ -264,24 +265,41 @@ def group_batch(
     return groups, contended
 
 
-def recheck(conn: psycopg.Connection[Any], contended: Sequence[NewPosting]) -> int:
+def recheck(
+    conn: psycopg.Connection[Any], contended: Sequence[NewPosting], *, wait: bool
+) -> list[NewPosting]:
     """After a batch committed: its postings whose lock keys were held by another transaction
-    are compared again, now that the other one has committed (this transaction waits for its
-    locks), and groups they link are joined. Returns how many groups were relabelled.
+    are compared again once that one has finished, and groups they link are joined. ``wait``:
+    wait for the keys; otherwise the postings whose keys are still held are returned, to be
+    rechecked later (the store tries again after its next batch).
 
     Why it converges: of two transactions writing copies of one job at once, the one that found
-    a key busy rechecks after both have committed, and sees the other's rows; the other, had it
-    found the key free, held it until its commit, so the recheck waits for that commit.
+    a key busy rechecks once it can take the key, that is once the other has committed, and
+    then sees the other's rows.
     """
     if not contended:
-        return 0
+        return []
     conn.execute(q("groups_writing"))
     keys = sorted(set().union(*(_lock_keys(n) for n in contended)))
-    conn.execute(q("groups_lock"), {"class": GROUP_LOCK_CLASS, "keys": keys})
+    later: list[NewPosting] = []
+    if wait:
+        conn.execute(q("groups_lock"), {"class": GROUP_LOCK_CLASS, "keys": keys})
+    else:
+        params = {"class": GROUP_LOCK_CLASS, "keys": keys}
+        busy = {row["key"] for row in conn.execute(q("groups_try_lock"), params)}
+        later = [n for n in contended if _lock_keys(n) & busy]
+        contended = [n for n in contended if not _lock_keys(n) & busy]
+    _recheck_free(conn, contended)
+    return later
+
+
+def _recheck_free(conn: psycopg.Connection[Any], contended: Sequence[NewPosting]) -> None:
+    if not contended:
+        return
     ids = [n.fp.posting_id for n in contended]
     mine = {r["id"]: r["group_id"] for r in conn.execute(q("groups_current"), {"ids": ids})}
     if not mine:
-        return 0
+        return
     rows = conn.execute(q("groups_candidates"), _candidate_params(contended)).fetchall()
     others = [_stored(row) for row in rows if row["job_id"] not in mine]
     group_of: dict[int, int] = {
@@ -304,7 +322,7 @@ def recheck(conn: psycopg.Connection[Any], contended: Sequence[NewPosting]) -> i
     joined = [(find(group_of[a]), find(group_of[b])) for a, b, _why in links(new, others)]
     pairs = [(a, b) for a, b in joined if a != b]
     if not pairs:
-        return 0
+        return
     groups = sorted({g for pair in pairs for g in pair})
     posted = {r["job_id"]: r["posted"] for r in conn.execute(q("groups_posted"), {"ids": groups})}
 
@@ -320,7 +338,6 @@ def recheck(conn: psycopg.Connection[Any], contended: Sequence[NewPosting]) -> i
     conn.execute(
         q("groups_relabel"), {"old": [r[0] for r in relabel], "new": [r[1] for r in relabel]}
     )
-    return len(relabel)
 
 
 def write_sketches(conn: psycopg.Connection[Any], batch: Iterable[NewPosting]) -> None:

@@ -114,6 +114,8 @@ class Store:
         off only to measure what it costs (bench/bench_ingest.py)."""
         self.db = db
         self.grouping = grouping
+        # New postings to group again once a concurrent writer's batch has committed.
+        self._recheck_later: list[NewPosting] = []
         self.connections: ConnectionSource = db if connections is None else connections
         self.spool_dir = Path(spool_dir)
 
@@ -223,6 +225,9 @@ class Store:
                 except Exception as exc:
                     refused = refused or exc
                     results.append(None)
+        # Copies of these postings that another worker was writing at the same moment are
+        # committed by now or soon: group them before the scrape counts as stored.
+        self.settle_groups(wait=True)
         if refused is not None:
             raise refused
         return results
@@ -325,19 +330,27 @@ class Store:
                 )
             if spool.run is not None:
                 self._insert_run(conn, spool.run, found=found, new=new)
-        if contended:
-            self._recheck(contended)
+        self._recheck_later.extend(contended)
+        if self._recheck_later:
+            self.settle_groups(wait=False)
         return SaveResult(found=found, new=new)
 
-    def _recheck(self, contended: list[NewPosting]) -> None:
-        """Group again, now that they committed, the new postings another writer's batch might
-        repeat (engine/jobs/groups.py). The batch is stored either way: a failure here leaves
-        two groups that ``jobs regroup`` joins."""
+    def settle_groups(self, *, wait: bool = True) -> int:
+        """Group again the new postings another writer's batch, written at the same moment, might
+        repeat, once that batch has committed (engine/jobs/groups.py). ``wait``: wait for it;
+        otherwise those still being written are kept for the next call. Returns how many remain.
+        The postings are stored either way: a failure here leaves two groups that ``jobs regroup``
+        joins."""
+        if not self._recheck_later:
+            return 0
         try:
             with self.connections.connection() as conn:
-                recheck(conn, contended)
+                self._recheck_later = recheck(conn, self._recheck_later, wait=wait)
         except (psycopg.Error, DatabaseUnavailable) as exc:
-            log.warning("grouping recheck of %d postings postponed: %s", len(contended), exc)
+            log.warning(
+                "grouping recheck of %d postings postponed: %s", len(self._recheck_later), exc
+            )
+        return len(self._recheck_later)
 
     @staticmethod
     def _known_ids(conn: psycopg.Connection[Any], urls: list[str]) -> dict[str, int]:

@@ -225,9 +225,10 @@ def _copies(n: int) -> list[tuple[JobRecord, JobRecord, JobRecord]]:
 
 def test_concurrent_writers_of_copies_converge(db: Database, settings: Settings) -> None:
     """Three workers write three postings of one job at the same moment, 8 times: the
-    employer's two cross-posts share a group at ingest (the advisory lock per employer and place
-    makes the second writer see the first); the agency's copy, which shares no such key, joins
-    them at ingest or, at worst, after `jobs regroup`."""
+    employer's two cross-posts share a group once each worker's batch is settled (the one that
+    found the employer-and-place key busy groups its posting again after the other committed);
+    the agency's copy, which shares no such key, joins them at ingest or, at worst, after
+    `jobs regroup`."""
     jobs = _copies(8)
     stores = [Store(db, settings.spool_dir / str(n)) for n in range(3)]
     for trio in jobs:
@@ -243,6 +244,7 @@ def test_concurrent_writers_of_copies_converge(db: Database, settings: Settings)
             try:
                 barrier.wait()
                 store.save_batch([record])
+                store.settle_groups()  # as a worker does at the end of each scrape
             except BaseException as exc:  # reported below
                 errors.append(exc)
 
