@@ -56,8 +56,8 @@ def sketch(normalized_body: str) -> bytes:
     return struct.pack(f">{len(smallest)}I", *[(h >> 32) + _OFFSET for h in smallest])
 
 
-def _values(packed: bytes) -> list[bytes]:
-    return [packed[i : i + _VALUE_BYTES] for i in range(0, len(packed), _VALUE_BYTES)]
+def _values(packed: bytes) -> frozenset[int]:
+    return frozenset(struct.unpack(f">{len(packed) // _VALUE_BYTES}I", packed))
 
 
 def estimated_jaccard(a: bytes, b: bytes) -> float:
@@ -67,12 +67,14 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
         return 0.0
     if a == b:
         return 1.0
-    values_a, values_b = set(_values(a)), set(_values(b))
+    values_a, values_b = _values(a), _values(b)
+    if values_a.isdisjoint(values_b):
+        return 0.0
     # The k smallest of the union are all in the union of the sketches: each sketch holds every
     # value of its set below its own k-th smallest.
     union_bottom = sorted(values_a | values_b)[:SKETCH_SIZE]
-    both = sum(1 for value in union_bottom if value in values_a and value in values_b)
-    return both / len(union_bottom)
+    both = values_a & values_b
+    return sum(1 for value in union_bottom if value in both) / len(union_bottom)
 
 
 def body_hash(normalized_body: str) -> bytes | None:
