@@ -212,11 +212,11 @@ def stats(state: CliState, as_json: bool) -> None:
         return
     print_table(
         [
-            {"what": "jobs", "postings": report["jobs"]},
-            {"what": "postings", "postings": report["postings"]},
-            {"what": "postings today", "postings": report["today"]},
+            {"what": "jobs (postings of one job grouped)", "count": report["jobs"]},
+            {"what": "total postings", "count": report["postings"]},
+            {"what": "postings today", "count": report["today"]},
         ],
-        ["what", "postings"],
+        ["what", "count"],
     )
     for title, key, label in (
         ("by site", "by_site", "site"),

@@ -38,6 +38,7 @@ SHINGLE_WORDS = 4
 SKETCH_SIZE = 64  # values kept; each 4 bytes
 _VALUE_BYTES = 4
 _OFFSET = 1 << 31
+_LOWEST = -(1 << 63)
 # Below this many words a body is a stub ("Apply via our careers page"): its hash or sketch would
 # tie unrelated postings together.
 MIN_BODY_WORDS = 40
@@ -51,7 +52,14 @@ def sketch(normalized_body: str) -> bytes:
         return b""
     word_hashes = list(map(zlib.crc32, words))
     shingles = zip(*(word_hashes[i:] for i in range(SHINGLE_WORDS)), strict=False)
-    smallest = sorted(set(map(hash, shingles)))[:SKETCH_SIZE]
+    values = set(map(hash, shingles))
+    # Only the k smallest are kept: sort those under a bound that ~2k of them pass (the hashes
+    # are uniform over the signed 64-bit range), all of them when too few pass.
+    bound = _LOWEST + (1 << 64) * 2 * SKETCH_SIZE // len(values)
+    smallest = sorted(filter(bound.__gt__, values))
+    if len(smallest) < SKETCH_SIZE:
+        smallest = sorted(values)
+    smallest = smallest[:SKETCH_SIZE]
     # Signed 64-bit hashes to unsigned 32-bit values, order kept (the high half, offset).
     return struct.pack(f">{len(smallest)}I", *[(h >> 32) + _OFFSET for h in smallest])
 
