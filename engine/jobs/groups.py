@@ -17,7 +17,7 @@ group the moment it is committed:
 
 Concurrency: two workers may write copies of one job at the same moment, each in a transaction
 that cannot see the other's rows. Before fetching candidates a batch *tries* a transaction
-advisory lock per employer in a place (and per apply id and board id) of its postings; it never
+advisory lock per employer in a place (and per apply id) of its postings; it never
 waits, so writers that share keys do not take turns through their COPY. A posting whose key was
 busy is ``recheck``ed once the key is free — that is, once the other writer has committed — and
 links then found join the two groups (the later group is relabelled). The store tries after each
@@ -135,12 +135,11 @@ def _board_key(fp: Fingerprint) -> int | None:
 
 
 def _lock_keys(new: NewPosting) -> set[int]:
-    """The employer in a place, and every identifier: what copies written at once would share."""
+    """The employer in a place, and every apply id: what copies written at once would share.
+    (Copies with one board id have one canonical URL: the unique index orders those writers.)"""
     fp = new.fp
     keys = {_key32(f"{fp.country}|{fp.place}|{fp.company}")}
     keys.update(_key32(f"apply|{apply_id}") for apply_id in fp.apply_ids)
-    if fp.site_job_id:
-        keys.add(_key32(f"board|{fp.site}|{fp.site_job_id}"))
     return keys
 
 

@@ -6,7 +6,7 @@
 LOCK TABLE job_sketches IN ROW EXCLUSIVE MODE;
 
 -- name: groups_try_lock
--- A transaction lock per employer-in-a-place (and per apply id, board id) of the batch, without
+-- A transaction lock per employer-in-a-place (and per apply id) of the batch, without
 -- waiting: returns the keys another transaction holds (their postings are rechecked after the
 -- commit).
 SELECT k.key
@@ -35,7 +35,7 @@ FROM generate_series(1, %(n)s);
 -- %(cap)s within the window: the same role and employer (near-duplicates, same body), agency
 -- copies of the same role (stored agency copies for every new posting; any employer for a new
 -- agency copy), the same exact body, board id or apply id. Only job_sketches and the jobs row's
--- group are read: never an old description.
+-- group are read (by primary key): never an old description, never a scan.
 WITH found AS (
     SELECT c.job_id
     FROM unnest(%(block_role)s::bigint[], %(block_company)s::bigint[], %(block_lo)s::date[],
@@ -46,7 +46,7 @@ WITH found AS (
           AND s.posted BETWEEN k.lo AND k.hi
         ORDER BY s.posted DESC LIMIT %(cap)s
     ) c
-    UNION
+    UNION ALL
     SELECT c.job_id
     FROM unnest(%(agency_role)s::bigint[], %(agency_lo)s::date[], %(agency_hi)s::date[])
          AS k (role_key, lo, hi)
@@ -56,7 +56,7 @@ WITH found AS (
           AND (s.agency OR s.copy_hint)
         ORDER BY s.posted DESC LIMIT %(cap)s
     ) c
-    UNION
+    UNION ALL
     SELECT c.job_id
     FROM unnest(%(any_role)s::bigint[], %(any_lo)s::date[], %(any_hi)s::date[])
          AS k (role_key, lo, hi)
@@ -65,29 +65,32 @@ WITH found AS (
         WHERE s.role_key = k.role_key AND s.posted BETWEEN k.lo AND k.hi
         ORDER BY s.posted DESC LIMIT %(cap)s
     ) c
-    UNION
+    UNION ALL
     SELECT c.job_id
     FROM unnest(%(bodies)s::bytea[]) AS k (body_hash)
     CROSS JOIN LATERAL (
         SELECT s.job_id FROM job_sketches s WHERE s.body_hash = k.body_hash
         ORDER BY s.posted DESC LIMIT %(cap)s
     ) c
-    UNION
+    UNION ALL
     SELECT c.job_id
     FROM unnest(%(boards)s::bigint[]) AS k (board_key)
     CROSS JOIN LATERAL (
         SELECT s.job_id FROM job_sketches s WHERE s.board_key = k.board_key
         ORDER BY s.posted DESC LIMIT %(cap)s
     ) c
-    UNION
-    SELECT s.job_id FROM job_sketches s WHERE s.apply_ids && %(apply)s::text[]
+    UNION ALL
+    SELECT s.job_id FROM job_sketches s
+    WHERE cardinality(%(apply)s::text[]) > 0 AND s.apply_ids && %(apply)s::text[]
 )
 SELECT s.job_id, s.posted, s.title, s.company, s.place, s.country, s.agency, s.body_hash,
        s.sketch, s.apply_ids, s.pay_low, s.pay_high, s.pay_currency, j.group_id, j.site,
        j.site_job_id
-FROM found f
-JOIN job_sketches s ON s.job_id = f.job_id
-JOIN jobs j ON j.id = f.job_id;
+FROM (SELECT DISTINCT job_id FROM found) AS f
+CROSS JOIN LATERAL (SELECT * FROM job_sketches s WHERE s.job_id = f.job_id) AS s
+CROSS JOIN LATERAL (
+    SELECT j.group_id, j.site, j.site_job_id FROM jobs j WHERE j.id = f.job_id
+) AS j;
 
 -- name: groups_descriptions
 -- The rare case: two employers' near-identical bodies, and only the stored one's words can say
