@@ -150,12 +150,18 @@ def _windows(pairs: Iterable[tuple[Any, date]]) -> list[tuple[Any, date, date]]:
     return [(key, posted - WINDOW, posted + WINDOW) for key, posted in dict.fromkeys(pairs)]
 
 
+def _role_keys(new: NewPosting) -> list[int]:
+    """The posting's role key, and for a remote job or one without a city the other listing's."""
+    other = new.fp.other_role_key
+    return [new.role_key] if other is None else [new.role_key, _key64(other)]
+
+
 def _candidate_params(batch: Sequence[NewPosting]) -> dict[str, Any]:
     def dated(new: NewPosting) -> date:
         assert new.fp.posted is not None
         return new.fp.posted
 
-    blocks = _windows(((n.role_key, n.company_key), dated(n)) for n in batch)
+    blocks = _windows(((role, n.company_key), dated(n)) for n in batch for role in _role_keys(n))
     roles = _windows((n.role_key, dated(n)) for n in batch)
     any_roles = _windows((n.role_key, dated(n)) for n in batch if n.agency_like)
     return {

@@ -474,3 +474,36 @@ def test_simulated_corpus_postings_stay_apart() -> None:
     index_of = {job.uid: i for i, job in enumerate(jobs)}
     copies = {i: index_of[job.origin] for i, job in enumerate(jobs) if job.origin != job.uid}
     assert copies and merged == copies
+
+
+def _card(site: str, description: str | None, posted: date) -> Posting:
+    return Posting(
+        job_url=f"https://{site}.example/{posted}/{bool(description)}",
+        site=site,
+        site_job_id=None,
+        title="Senior Backend Developer",
+        company="Northwind Logistics LLC" if site == "indeed" else "Northwind Logistics",
+        description=description,
+        city="Austin",
+        region="TX",
+        country="US",
+        is_remote=False,
+        date_posted=posted,
+    )
+
+
+def test_a_posting_without_body_joins_its_cross_post_on_another_board_only() -> None:
+    """LinkedIn's search cards carry no description: the same role of the same employer in the
+    same place on the other board, days apart, is the same job; on the same board, or weeks
+    apart, it is not."""
+    body = " ".join(f"word{i}" for i in range(120))
+    day = date(2026, 3, 2)
+    indeed = fingerprint(1, _card("indeed", body, day))
+    card = fingerprint(2, _card("linkedin", None, day - timedelta(days=3)))
+    assert same_job(indeed, card)[0]
+    later = fingerprint(3, _card("linkedin", None, day + timedelta(days=20)))
+    assert not same_job(indeed, later)[0]
+    other_card = fingerprint(4, _card("linkedin", None, day))
+    assert not same_job(card, other_card)[0]  # both without a body: nothing says they are one
+    same_board = fingerprint(5, dataclasses.replace(_card("indeed", None, day)))
+    assert not same_job(indeed, same_board)[0]
