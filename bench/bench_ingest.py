@@ -18,7 +18,12 @@ locations) go through, all in the same run and on the same data:
   run) and one COMMIT per batch. A COMMIT per posting would add a WAL flush per row and make it
   a strawman; it has no spool file, so it does less than jobfleet's path;
 * re-ingest of the same postings through jobfleet's path (all known: sightings only), checking
-  that no jobs row was rewritten.
+  that no jobs row was rewritten;
+* grouping's cost: jobfleet's path with grouping (the default) against the same path with it
+  switched off (``Store(grouping=False)``), same rows, same process, alternating, best of
+  ``--rounds``; a quarter of the rows are cross-posts of an earlier row on the other board
+  (title, company suffix and location spelt that board's way), so candidates are found and
+  compared. ``--grouping-only`` measures just that.
 
 The ceiling is measured with as many backends as there are writers, so the ratio compares like
 with like on this machine's cores.
@@ -65,6 +70,7 @@ LOCATIONS = [
     "Greater London",
 ]
 TITLES = ["Software Engineer", "Data Scientist", "Nurse", "Backend Developer", "Product Manager"]
+CROSS_POSTS = 0.25  # share of rows that repeat an earlier row on the other board
 
 # Forked writers inherit these instead of receiving them through a pipe.
 RAW_ROWS: list[dict[str, Any]] = []
@@ -93,6 +99,20 @@ def make_rows(n: int, seed: int) -> list[dict[str, Any]]:
             else f"https://www.indeed.com/viewjob?jk={i:016x}&from=serp&vjs=3"
         )
         paid = rng.random() < 0.4
+        if i >= 4 and rng.random() < CROSS_POSTS:
+            # The same job on the other board, as that board writes it.
+            original = rows[rng.randrange(i // 2, i)]
+            rows.append(
+                {
+                    **original,
+                    "id": f"{site[:2]}-{i}",
+                    "site": site,
+                    "job_url": url,
+                    "title": original["title"].replace("Senior ", "Sr. "),
+                    "company": f"{original['company']}, Inc.",
+                }
+            )
+            continue
         rows.append(
             {
                 "id": f"{site[:2]}-{i}",
@@ -124,7 +144,7 @@ def clean(raw: dict[str, Any], today: date) -> JobRecord | None:
 
 def reset(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE jobs, job_sightings, scrape_runs, ingested_batches")
+        conn.execute("TRUNCATE jobs, job_sightings, job_sketches, scrape_runs, ingested_batches")
         conn.execute("CHECKPOINT")
 
 
@@ -178,27 +198,32 @@ def ceiling(url: str, backends: int) -> float:
 # --- jobfleet's path ------------------------------------------------------------------------
 
 
-def _writer(url: str, spool: str, part: int, parts: int, results: Any) -> None:
+def _writer(
+    url: str, spool: str, part: int, parts: int, results: Any, grouping: bool = True
+) -> None:
     today = date.today()
     found = new = 0
     with Database(Settings(database_url=url, home=Path(spool))) as db:
-        store = Store(db, Path(spool) / "spool")
+        store = Store(db, Path(spool) / "spool", grouping=grouping)
         mine = RAW_ROWS[part::parts]
         for start in range(0, len(mine), BATCH):
             records = [r for r in (clean(raw, today) for raw in mine[start : start + BATCH]) if r]
             result = store.save_batch(records, site="bench", search_term="bench")
             found += result.found
             new += result.new
+        store.settle_groups()  # as a worker does at the end of a scrape
     results.put((found, new))
 
 
-def jobfleet_ingest(url: str, writers: int, spool: str) -> tuple[float, int, int]:
+def jobfleet_ingest(
+    url: str, writers: int, spool: str, grouping: bool = True
+) -> tuple[float, int, int]:
     """(seconds, found, new) for every row through clean + save_batch in ``writers`` processes."""
     ctx = multiprocessing.get_context("fork")
     results = ctx.Queue()
     with Timer() as t:
         procs = [
-            ctx.Process(target=_writer, args=(url, spool, p, writers, results))
+            ctx.Process(target=_writer, args=(url, spool, p, writers, results, grouping))
             for p in range(writers)
         ]
         for proc in procs:
@@ -269,12 +294,57 @@ def row_versions(url: str) -> str:
     return str(row[0]) if row else ""
 
 
+# --- grouping's cost -------------------------------------------------------------------------
+
+
+def grouping_cost(url: str, writers: int, spool: str, rounds: int) -> None:
+    """Ingest with grouping against ingest without it: same rows, alternating, best of rounds."""
+    n = len(RAW_ROWS)
+    best: dict[bool, float] = {}
+    for _ in range(rounds):
+        for grouping in (False, True):
+            reset(url)
+            seconds, found, new = jobfleet_ingest(url, writers, spool, grouping=grouping)
+            assert new == found, (found, new)
+            best[grouping] = min(best.get(grouping, seconds), seconds)
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT group_id), "
+            "(SELECT avg(pg_column_size(s.*)) FROM job_sketches s), "
+            "pg_total_relation_size('job_sketches') FROM jobs"
+        ).fetchone()
+    assert row is not None
+    postings, groups, row_bytes, table_bytes = row
+    for grouping in (False, True):
+        per_row = best[grouping] * writers / n * 1e6
+        label = "with grouping" if grouping else "without grouping"
+        print(
+            f"jobfleet, {writers} writer(s), {label + ':':18} {best[grouping]:7.1f} s"
+            f"  {n / best[grouping]:8,.0f} rows/s  {per_row:6.0f} µs/row/core"
+        )
+    print(
+        f"  {postings:,} postings in {groups:,} groups (cross-posts: {CROSS_POSTS:.0%} of rows); "
+        f"job_sketches: {float(row_bytes):.0f} B per row, "
+        f"{table_bytes / max(postings, 1):.0f} B per posting with its indexes"
+    )
+    ratio = best[True] / best[False]
+    verdict = "PASS" if ratio <= 1.25 else "FAIL"
+    print(
+        f"  ingest with grouping / without ({writers} writer(s)): {ratio:.2f}x  "
+        f"target <= 1.25: {verdict}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="use this database (its jobs table is emptied)")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--writers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="with/without-grouping rounds (best of)"
+    )
+    parser.add_argument("--grouping-only", action="store_true", help="measure only grouping's cost")
     args = parser.parse_args()
 
     print(f"generating {args.rows:,} jobspy rows ...", flush=True)
@@ -290,6 +360,11 @@ def main() -> None:
     try:
         with bench_database(args.database_url) as (url, where):
             print(f"PostgreSQL {server_version(url)}, {where}, {w} writers\n", flush=True)
+            if args.grouping_only:
+                grouping_cost(url, 1, spool, args.rounds)
+                if w != 1:
+                    grouping_cost(url, w, spool, args.rounds)
+                return
             ceil_w = ceiling(url, w)
             ceil_1 = ceiling(url, 1) if w != 1 else ceil_w
             print(f"full-text ceiling, {w} backends:   {ceil_w:7.1f} s  {n / ceil_w:8,.0f} rows/s")
@@ -322,6 +397,11 @@ def main() -> None:
             writeup, writeup_new = writeup_ingest(url)
             assert writeup_new == found
             print(f"write-up's method, new:          {writeup:7.1f} s  {n / writeup:8,.0f} rows/s")
+
+            print()
+            grouping_cost(url, 1, spool, args.rounds)
+            if w != 1:
+                grouping_cost(url, w, spool, args.rounds)
 
             print("\nratios (higher is better; measured in this run):")
             checks = [

@@ -19,6 +19,9 @@ ALERTS_LOCK = 2
 # Host locks are (LOCK_CLASS, HOST_LOCK_BASE + host id): objects below the base belong to the
 # database layer (MIGRATION_LOCK = 1 would otherwise be host 1's lock, and block every migration).
 HOST_LOCK_BASE = 1 << 20
+# Grouping at ingest: (GROUP_LOCK_CLASS, 32-bit hash of an employer in a place, or of an apply id),
+# held until the batch commits, so that copies of one job written at once see each other.
+GROUP_LOCK_CLASS = 7412
 
 # Worker exit codes the supervisor understands.
 EXIT_STOPPED = 0  # stopped on request (stop_requested, SIGTERM)

@@ -1,4 +1,4 @@
-"""``jobfleet jobs search|show|stats|import`` and ``jobfleet export``: the stored postings.
+"""``jobfleet jobs search|show|stats|import|regroup`` and ``jobfleet export``: the stored postings.
 
 Every command goes through the same engine functions as the TUI (``engine.jobs``). Progress
 bars go to stderr, so ``--json`` output and redirected exports stay clean.
@@ -120,7 +120,7 @@ JSON_FIELDS = (
 
 @click.group("jobs")
 def jobs_group() -> None:
-    """The stored postings: search, show, stats, import."""
+    """The stored postings: search, show, stats, import, regroup."""
 
 
 GROUP_JSON_FIELDS = (*JSON_FIELDS, "group_id", "first_posted", "sites", "also_on", "postings")
@@ -240,19 +240,27 @@ def show(state: CliState, job_id: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @pass_state
 def stats(state: CliState, as_json: bool) -> None:
-    """How many postings: in total, today, by site, by country, by day."""
+    """How many jobs and postings: in total, today, by site, by country, by day.
+
+    A job is a group of postings of one job (cross-posts, reposts, agency copies): "jobs" counts
+    groups, "postings" counts rows (total = postings).
+    """
+    from engine.jobs.groups import group_counts
     from engine.jobs.search import job_stats
 
-    report = job_stats(state.db())
+    db = state.db()
+    report = job_stats(db)
+    report.update(group_counts(db))
     if as_json:
         print_json(report)
         return
     print_table(
         [
-            {"what": "total", "postings": report["total"]},
-            {"what": "today", "postings": report["today"]},
+            {"what": "jobs (postings of one job grouped)", "count": report["jobs"]},
+            {"what": "total postings", "count": report["postings"]},
+            {"what": "postings today", "count": report["today"]},
         ],
-        ["what", "postings"],
+        ["what", "count"],
     )
     for title, key, label in (
         ("by site", "by_site", "site"),
@@ -299,6 +307,38 @@ def import_cmd(state: CliState, file: Path, quiet: bool) -> None:
         from engine.errors import UserError
 
         raise UserError(f"nothing was stored: none of the rows of {file.name} could be used")
+
+
+@jobs_group.command("regroup")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as a JSON object.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@pass_state
+def regroup_cmd(state: CliState, as_json: bool, quiet: bool) -> None:
+    """Recompute every posting's fingerprint and group (after changing the grouping thresholds
+    or normalization, or once after upgrading to grouping).
+
+    Runs in one transaction: scrapers' writes wait until it commits. Only postings whose group
+    changes are rewritten, so running it twice changes nothing the second time. Prints postings,
+    groups before and after, and how many postings changed group.
+    """
+    import sys
+
+    from engine.jobs.groups import regroup
+
+    db = state.db()
+    if quiet or not sys.stderr.isatty():
+        summary = regroup(db)
+    else:
+        with _progress_bar("regrouping", in_bytes=False) as progress:
+            summary = regroup(db, progress=progress)
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    info(
+        f"regrouped {summary.postings} postings: {summary.groups_before} jobs before, "
+        f"{summary.groups_after} after; {summary.changed} postings changed group"
+    )
 
 
 @click.command("export")

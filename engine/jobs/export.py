@@ -206,6 +206,7 @@ class _ParquetWriter(_Writer):
         self.pa = pa
         types = {
             "id": pa.int64(),
+            "group_id": pa.int64(),
             "node_id": pa.int64(),
             "seen_count": pa.int64(),
             "is_remote": pa.bool_(),

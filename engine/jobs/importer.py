@@ -162,6 +162,7 @@ def import_file(db: Database, path: Path, progress: Progress | None = None) -> I
                 progress(min(position, total_bytes), total_bytes)
     if batch:
         save()
+    store.settle_groups()  # copies a worker was storing at the same moment
     if progress is not None:
         progress(total_bytes, total_bytes)
     return report

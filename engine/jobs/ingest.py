@@ -32,7 +32,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,14 @@ from engine.db.connections import ConnectionSource
 from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
+from engine.jobs.groups import (
+    NewPosting,
+    allocate_ids,
+    fingerprint_new,
+    group_batch,
+    recheck,
+    write_sketches,
+)
 from engine.jobs.pgvalues import STAGE_TYPES, stage_row
 from engine.jobs.record import JobRecord
 from engine.jobs.spool import (
@@ -93,11 +101,21 @@ class Store:
     """Writes batches of clean records into ``jobs`` through the spool."""
 
     def __init__(
-        self, db: Database, spool_dir: Path, *, connections: ConnectionSource | None = None
+        self,
+        db: Database,
+        spool_dir: Path,
+        *,
+        connections: ConnectionSource | None = None,
+        grouping: bool = True,
     ) -> None:
         """``connections``: where the writes go when not through ``db``'s pool (a worker has
-        one shared connection and no pool); ``db`` still names the database in messages."""
+        one shared connection and no pool); ``db`` still names the database in messages.
+        ``grouping``: group new postings with the stored ones they repeat (engine/jobs/groups.py);
+        off only to measure what it costs (bench/bench_ingest.py)."""
         self.db = db
+        self.grouping = grouping
+        # New postings to group again once a concurrent writer's batch has committed.
+        self._recheck_later: list[NewPosting] = []
         self.connections: ConnectionSource = db if connections is None else connections
         self.spool_dir = Path(spool_dir)
 
@@ -207,6 +225,9 @@ class Store:
                 except Exception as exc:
                     refused = refused or exc
                     results.append(None)
+        # Copies of these postings that another worker was writing at the same moment are
+        # committed by now or soon: group them before the scrape counts as stored.
+        self.settle_groups(wait=True)
         if refused is not None:
             raise refused
         return results
@@ -274,6 +295,7 @@ class Store:
         missing from ``jobs`` a moment ago; otherwise (a replayed file may be hours old, or was
         spooled without a lookup) they are looked up first, in this transaction."""
         found = spool.found
+        contended: list[NewPosting] = []
         with self.connections.connection() as conn:
             first_time = conn.execute(
                 q("batch_mark_ingested"), {"batch_id": spool.batch_id}
@@ -293,7 +315,10 @@ class Store:
             if records:
                 # The INSERT itself skips postings stored meanwhile (by another worker, or
                 # before an outage) without computing their tsvector.
-                inserted = self._insert(conn, records, optimistic=True)
+                if self.grouping:
+                    inserted, contended = _insert_grouped(conn, records)
+                else:
+                    inserted = self._insert(conn, records, optimistic=True)
                 new = len(inserted)
                 raced = [r.job_url for r in records if r.job_url not in inserted]
                 if raced:
@@ -305,7 +330,27 @@ class Store:
                 )
             if spool.run is not None:
                 self._insert_run(conn, spool.run, found=found, new=new)
+        self._recheck_later.extend(contended)
+        if self._recheck_later:
+            self.settle_groups(wait=False)
         return SaveResult(found=found, new=new)
+
+    def settle_groups(self, *, wait: bool = True) -> int:
+        """Group again the new postings another writer's batch, written at the same moment, might
+        repeat, once that batch has committed (engine/jobs/groups.py). ``wait``: wait for it;
+        otherwise those still being written are kept for the next call. Returns how many remain.
+        The postings are stored either way: a failure here leaves two groups that ``jobs regroup``
+        joins."""
+        if not self._recheck_later:
+            return 0
+        try:
+            with self.connections.connection() as conn:
+                self._recheck_later = recheck(conn, self._recheck_later, wait=wait)
+        except (psycopg.Error, DatabaseUnavailable) as exc:
+            log.warning(
+                "grouping recheck of %d postings postponed: %s", len(self._recheck_later), exc
+            )
+        return len(self._recheck_later)
 
     @staticmethod
     def _known_ids(conn: psycopg.Connection[Any], urls: list[str]) -> dict[str, int]:
@@ -390,3 +435,47 @@ class Store:
                 return self._insert_run(conn, run, found=found, new=new, finished_at=finished_at)
         except psycopg.OperationalError as exc:
             raise _unavailable(self.db, exc) from exc
+
+
+_GROUPED_TYPES = (*STAGE_TYPES, "int8", "int8")  # then id, group_id
+
+
+def _insert_grouped(
+    conn: psycopg.Connection[Any], records: list[JobRecord]
+) -> tuple[set[str], list[NewPosting]]:
+    """``Store._insert`` with grouping: the new postings get their ids first, then their groups
+    (engine/jobs/groups.py), and are written once with both. Returns the URLs inserted and the
+    postings to ``recheck`` after the commit."""
+    records = sorted(records, key=lambda r: r.job_url)  # one lock order, as in Store._insert
+    ids = allocate_ids(conn, len(records))
+    today = datetime.now(UTC).date()
+    batch = [fingerprint_new(i, r, today) for i, r in zip(ids, records, strict=True)]
+    groups, contended = group_batch(conn, batch)
+    rows = [(*stage_row(r), i, groups[i]) for r, i in zip(records, ids, strict=True)]
+    try:
+        with conn.transaction(), conn.cursor() as cur, cur.copy(q("jobs_copy_grouped")) as copy:
+            copy.set_types(_GROUPED_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        written = batch
+    except psycopg.errors.UniqueViolation:
+        log.debug("a new posting was stored meanwhile; inserting the batch through staging")
+        conn.execute(q("jobs_stage_grouped_create"))
+        with conn.cursor() as cur:
+            with cur.copy(q("jobs_stage_grouped_copy")) as copy:
+                copy.set_types(_GROUPED_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(q("jobs_insert_staged_grouped"))
+            stored = {row["id"] for row in cur.fetchall()}
+        lost = [(i, r.job_url) for r, i in zip(records, ids, strict=True) if i not in stored]
+        if lost:
+            conn.execute(
+                q("groups_adopt_raced"),
+                {"ids": [i for i, _ in lost], "urls": [url for _, url in lost]},
+            )
+        written = [n for n in batch if n.fp.posting_id in stored]
+    write_sketches(conn, written)
+    by_id = {n.fp.posting_id for n in written}
+    inserted = {r.job_url for r, i in zip(records, ids, strict=True) if i in by_id}
+    return inserted, [n for n in contended if n.fp.posting_id in by_id]

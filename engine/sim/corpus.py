@@ -9,6 +9,13 @@ Boards re-run the same searches forever, so the corpus models time the way a boa
 time a query's first page is asked for again a new *cycle* starts, and a few postings that were
 "not yet published" appear at the top, dated today. Everything else comes back again — duplicates
 are normal, as on the real boards.
+
+One job, several postings, as on the real boards (for the grouping at ingest to find): every
+posting is on both boards, each writing it its own way (LinkedIn often drops the employer's legal
+form, Indeed abbreviates "Senior" and appends the city to some titles; the locations differ as
+before); a few postings are reposts of an earlier one under a new id, days later, and a few are
+an agency's copy of an earlier one (the agency as employer, "on behalf of our client ..." and the
+client's text). All of it is a function of the seed.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import random
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
@@ -43,6 +50,11 @@ LINKEDIN_ID_BASE = 4_000_000_000
 _ID_SPACE = 1_000_000
 _ID_MULT = 7919  # prime, so the index scrambling below is a bijection modulo _ID_SPACE
 _ID_MULT_INV = pow(_ID_MULT, -1, _ID_SPACE)
+
+# Reposts and agency copies, as shares of a pool's postings (appended after them).
+REPOST_SHARE = 0.06
+AGENCY_SHARE = 0.04
+AGENCIES = ("Hays", "Randstad", "Robert Half", "Northbridge Recruitment", "Talentwise Staffing")
 
 JOB_TYPES = ("fulltime", "parttime", "contract", "temporary", "internship")
 EMPLOYMENT_TYPE_LABEL = {
@@ -94,6 +106,11 @@ class Job:
     external_apply: int  # 0: apply on Indeed, 1: employer site, 2: not given
     rating: float
     reviews: int
+    # Whose text this posting carries: its own uid, or the original's for a repost or an agency's
+    # copy; and the employer that text names (the agency's client for a copy).
+    origin: str = ""
+    employer: str = ""
+    agency: str = ""  # the agency posting a copy, else ""
 
     @property
     def uid(self) -> str:
@@ -125,6 +142,28 @@ class Job:
             minutes=self.posted_minute
         )
         return int(moment.timestamp() * 1000)
+
+    def _variant(self, board: str, what: str, share: float) -> bool:
+        return stable_int(self.seed, board, what, self.uid) % 1000 < share * 1000
+
+    def linkedin_company(self) -> str:
+        """LinkedIn shows the company page's name: often without the legal form."""
+        suffixes = self.country.company_suffixes
+        if self.agency or not self._variant("linkedin", "company", 0.5):
+            return self.company
+        for suffix in sorted((s for s in suffixes if s), key=len, reverse=True):
+            if self.company.endswith(f" {suffix}"):
+                return self.company[: -len(suffix) - 1]
+        return self.company
+
+    def indeed_title(self) -> str:
+        """Indeed's title as employers type it there: "Sr." for some, " - City" after some."""
+        title = self.title
+        if title.startswith("Senior ") and self._variant("indeed", "sr", 0.35):
+            title = "Sr. " + title[len("Senior ") :]
+        if self.city is not None and not self.remote and self._variant("indeed", "city", 0.25):
+            title = f"{title} - {self.city.name}"
+        return title
 
     def linkedin_location(self) -> str:
         """As LinkedIn's card writes it: "City, ST", "City, Region, Country", an area, a country."""
@@ -191,6 +230,10 @@ class Corpus:
             jobs = self._pools.get(number)
             if jobs is None:
                 jobs = [self._make_job(number, i, country, literal) for i in range(size)]
+                for i in range(size):  # reposts and agency copies come after the originals
+                    copy = self._maybe_copy(jobs, i, len(jobs))
+                    if copy is not None:
+                        jobs.append(copy)
                 self._pools[number] = jobs
             return jobs
 
@@ -258,6 +301,37 @@ class Corpus:
             external_apply=rng.choices((0, 1, 2), weights=(5, 3, 2))[0],
             rating=round(rng.uniform(2.8, 4.7), 1),
             reviews=int(rng.expovariate(1 / 800)) + 3,
+            origin=f"{pool_no}:{index}",
+            employer=company,
+        )
+
+    def _maybe_copy(self, jobs: list[Job], original_index: int, index: int) -> Job | None:
+        """A repost or an agency's copy of posting ``original_index`` (the same text under a new
+        id, at ``index`` after the originals), or None for most postings."""
+        rng = random.Random(stable_int(self.seed, "copy", jobs[0].pool_no, original_index))
+        roll = rng.random()
+        if roll >= REPOST_SHARE + AGENCY_SHARE:
+            return None
+        original = jobs[original_index]
+        copy = replace(
+            original,
+            index=index,
+            origin=original.uid,
+            employer=original.company,
+            posted_minute=rng.randint(0, 24 * 60 - 1),
+            # A repost can only appear once its original is up.
+            reveal_cycle=original.reveal_cycle,
+        )
+        if roll < REPOST_SHARE:
+            # Put up again a week or more later: newer than the original, same words.
+            return replace(copy, days_ago=max(0, original.days_ago - rng.randint(7, 21)))
+        agency = rng.choice(AGENCIES)
+        return replace(
+            copy,
+            company=agency,
+            agency=agency,
+            days_ago=max(0, original.days_ago - rng.randint(0, 3)),
+            external_apply=2,
         )
 
     @staticmethod
@@ -365,6 +439,12 @@ class Corpus:
         if cached is not None:
             return cached
         html = _render_description(job)
+        if job.agency:
+            html = (
+                f"<p>On behalf of our client {job.employer}, {job.agency} is recruiting a "
+                f"{job.title}.</p>{html}<p>{job.agency} is acting as an employment agency for "
+                "this vacancy.</p>"
+            )
         with self._lock:
             if len(self._descriptions) > 5000:
                 self._descriptions.clear()
@@ -407,7 +487,10 @@ def salary_sentence(job: Job) -> str:
 
 
 def _render_description(job: Job) -> str:
-    rng = random.Random(stable_int(job.seed, "description", job.uid))
+    """The employer's text: a repost or an agency's copy carries its original's."""
+    rng = random.Random(stable_int(job.seed, "description", job.origin or job.uid))
+    if job.agency:
+        job = replace(job, company=job.employer)
     role = job.role
     where = job.literal_place or (job.city.name if job.city else job.country.name)
     mode = "fully remote" if job.remote else "hybrid" if job.hybrid else "on-site"

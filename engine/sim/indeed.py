@@ -217,7 +217,7 @@ class IndeedBoard(Board):
         bad: hostile.Hostile | None = None,
         surrogates: bool = True,
     ) -> dict[str, Any]:
-        title, company = job.title, job.company
+        title, company = job.indeed_title(), job.company
         city = (
             None
             if job.remote

@@ -147,7 +147,7 @@ class LinkedInBoard(Board):
         return text[: int(len(text) * 0.8)]  # and the page stops mid-tag
 
     def _card(self, job: Job, position: int, today: date, bad: hostile.Hostile | None) -> str:
-        title, company, location = job.title, job.company, job.linkedin_location()
+        title, company, location = job.title, job.linkedin_company(), job.linkedin_location()
         posted = job.posted_on(today).isoformat()
         if bad:
             title = bad.title if bad.title is not None else title
@@ -201,7 +201,7 @@ class LinkedInBoard(Board):
         surrogates = mode == "hostile"
         bad = hostile.variant(job.index, surrogates) if mode.startswith("hostile") else None
         description = self.corpus.description_html(job)
-        title, company = job.title, job.company
+        title, company = job.title, job.linkedin_company()
         if bad:
             title = bad.title if bad.title is not None else title
             company = bad.company if bad.company is not None else company

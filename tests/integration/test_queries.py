@@ -24,7 +24,13 @@ from engine.jobs.pgvalues import INSERT_COLUMNS, STAGE_TYPES
 ROOT = Path(__file__).resolve().parents[2]
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _EXPLAIN = re.compile(r"^EXPLAIN\s*(\([^)]*\))?\s*", re.IGNORECASE)
-_UTILITY = ("COPY", "SET", "CREATE")
+_UTILITY = ("COPY", "SET", "CREATE", "LOCK", "TRUNCATE")
+# Per-session temp tables: the statement that creates each one before use.
+_TEMP_TABLES = {
+    "jobs_stage": "jobs_stage_create",
+    "jobs_stage_grouped": "jobs_stage_grouped_create",
+    "regroup_before": "regroup_remember",
+}
 
 
 def _statement(body: str) -> str:
@@ -69,9 +75,10 @@ def conn(db_url: str) -> Iterator[psycopg.Connection]:
 def test_named_query_is_valid_on_the_migrated_schema(conn: psycopg.Connection, name: str) -> None:
     sql = _statement(all_queries()[name])
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
-        if "jobs_stage" in sql and name != "jobs_stage_create":
-            # The staging table is a per-session temp table the store creates before use.
-            cur.execute(_statement(all_queries()["jobs_stage_create"]))
+        for table, create in _TEMP_TABLES.items():
+            if re.search(rf"\b{table}\b", sql) and name != create:
+                # A per-session temp table the code creates before use.
+                cur.execute(_statement(all_queries()[create]))  # type: ignore[arg-type]
         if sql.split(None, 1)[0].upper() not in _UTILITY:
             # The statement name is ours; the text comes from our own query files.
             prepared = _numbered(_EXPLAIN.sub("", sql, count=1))
@@ -98,3 +105,14 @@ def test_the_columns_the_store_writes_agree_everywhere(conn: psycopg.Connection)
     copy_columns = re.search(r"COPY jobs \(([^)]*)\)", all_queries()["jobs_copy"])
     assert copy_columns is not None
     assert tuple(c.strip() for c in copy_columns.group(1).split(",")) == INSERT_COLUMNS
+
+
+def test_the_grouped_writes_name_the_same_columns_then_id_and_group() -> None:
+    grouped = (*INSERT_COLUMNS, "id", "group_id")
+    for name, pattern in (
+        ("jobs_copy_grouped", r"COPY jobs \(([^)]*)\)"),
+        ("jobs_insert_staged_grouped", r"INSERT INTO jobs \(([^)]*)\)"),
+    ):
+        columns = re.search(pattern, all_queries()[name])
+        assert columns is not None, name
+        assert tuple(c.strip() for c in columns.group(1).split(",")) == grouped, name

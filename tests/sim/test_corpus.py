@@ -205,3 +205,29 @@ def test_other_countries_are_built_from_geonames(corpus: Corpus) -> None:
     assert job.linkedin_location().endswith(", Japan")
     assert corpus.job_by_linkedin_id(job.linkedin_id) is job
     assert places.country("XX") is None
+
+
+def test_boards_cross_post_repost_and_agencies_copy(corpus: Corpus) -> None:
+    """One job, several postings: each board spells it its own way, some postings are reposts
+    or agency copies of an earlier one (same words, new id) — the same for the same seed."""
+    jobs = corpus.pool("US")
+    assert any(j.linkedin_company() != j.company for j in jobs)
+    assert any(j.indeed_title().startswith("Sr. ") for j in jobs)
+    assert any(j.indeed_title().endswith(f" - {j.city.name}") for j in jobs if j.city)
+    copies = [j for j in jobs if j.origin != j.uid]
+    reposts = [j for j in copies if not j.agency]
+    agency = [j for j in copies if j.agency]
+    assert 0.05 < len(copies) / len(jobs) < 0.15 and reposts and agency
+    by_uid = {j.uid: j for j in jobs}
+    for job in reposts:
+        original = by_uid[job.origin]
+        assert corpus.description_html(job) == corpus.description_html(original)
+        assert job.linkedin_id != original.linkedin_id and job.days_ago <= original.days_ago
+    for job in agency:
+        original = by_uid[job.origin]
+        text = corpus.description_html(job)
+        assert job.company == job.agency and job.employer == original.company
+        assert f"our client {original.company}" in text
+        assert corpus.description_html(original) in text
+    again = Corpus(seed=corpus.seed, today=corpus.today).pool("US")
+    assert [(j.origin, j.company) for j in again] == [(j.origin, j.company) for j in jobs]

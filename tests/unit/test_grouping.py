@@ -437,8 +437,9 @@ def test_grouping_does_not_depend_on_order(
 
 
 def test_simulated_corpus_postings_stay_apart() -> None:
-    """Every posting of the simulator is a distinct job, written from shared templates: a
-    whole country's pool must come out as one group per posting."""
+    """Every original posting of the simulator is a distinct job, written from shared
+    templates: they stay one group each, and each repost or agency copy (appended after them)
+    joins its original's group."""
     from engine.sim.corpus import Corpus
 
     corpus = Corpus(seed=11, today=date(2026, 3, 2))
@@ -469,4 +470,40 @@ def test_simulated_corpus_postings_stay_apart() -> None:
         fingerprints.append(fingerprint(i, p))
     groups = assign_groups(fingerprints)
     merged = {i: g for i, g in groups.items() if i != g}
-    assert merged == {}
+    jobs = corpus.pool("US")
+    index_of = {job.uid: i for i, job in enumerate(jobs)}
+    copies = {i: index_of[job.origin] for i, job in enumerate(jobs) if job.origin != job.uid}
+    assert copies and merged == copies
+
+
+def _card(site: str, description: str | None, posted: date) -> Posting:
+    return Posting(
+        job_url=f"https://{site}.example/{posted}/{bool(description)}",
+        site=site,
+        site_job_id=None,
+        title="Senior Backend Developer",
+        company="Northwind Logistics LLC" if site == "indeed" else "Northwind Logistics",
+        description=description,
+        city="Austin",
+        region="TX",
+        country="US",
+        is_remote=False,
+        date_posted=posted,
+    )
+
+
+def test_a_posting_without_body_joins_its_cross_post_on_another_board_only() -> None:
+    """LinkedIn's search cards carry no description: the same role of the same employer in the
+    same place on the other board, days apart, is the same job; on the same board, or weeks
+    apart, it is not."""
+    body = " ".join(f"word{i}" for i in range(120))
+    day = date(2026, 3, 2)
+    indeed = fingerprint(1, _card("indeed", body, day))
+    card = fingerprint(2, _card("linkedin", None, day - timedelta(days=3)))
+    assert same_job(indeed, card)[0]
+    later = fingerprint(3, _card("linkedin", None, day + timedelta(days=20)))
+    assert not same_job(indeed, later)[0]
+    other_card = fingerprint(4, _card("linkedin", None, day))
+    assert not same_job(card, other_card)[0]  # both without a body: nothing says they are one
+    same_board = fingerprint(5, dataclasses.replace(_card("indeed", None, day)))
+    assert not same_job(indeed, same_board)[0]

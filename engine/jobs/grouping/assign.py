@@ -25,6 +25,8 @@ __all__ = ["assign_groups", "links"]
 
 def _buckets(fingerprint: Fingerprint) -> Iterable[Hashable]:
     yield ("role", fingerprint.role_key)
+    if fingerprint.other_role_key is not None:  # remote here, listed without a city there
+        yield ("role", fingerprint.other_role_key)
     if fingerprint.body_hash is not None:
         yield ("body", fingerprint.body_hash)
     for apply_id in fingerprint.apply_ids:

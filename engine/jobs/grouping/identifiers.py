@@ -76,8 +76,14 @@ _NEEDLES = {
 }
 
 
+# Any needle at all: one scan of a description (nearly always none) instead of one per needle.
+_ANY_NEEDLE = re.compile("|".join(re.escape(n) for ns in _NEEDLES.values() for n in ns))
+
+
 def _ids_in(text: str) -> set[str]:
     found: set[str] = set()
+    if not _ANY_NEEDLE.search(text):
+        return found
     for ats, pattern in _PATTERNS:
         if not any(needle in text for needle in _NEEDLES[ats]):
             continue

@@ -7,7 +7,8 @@
 2. body hash — the same normalized body (at least ``MIN_BODY_WORDS`` words) from the same
    employer in the same place, the titles at the same level;
 3. near-duplicate — the same block (employer, title, city-or-remote, country) and bodies whose
-   estimated Jaccard is at least ``NEAR_DUPLICATE``;
+   estimated Jaccard is at least ``NEAR_DUPLICATE``; or, when one of two boards gave no
+   description (LinkedIn's search cards carry none), the same block within ``NO_BODY_WINDOW``;
 4. agency copy — another employer, the same title and place, bodies at least ``AGENCY_COPY``
    alike, and the copy is recognisably an agency's: its employer name reads as a staffing firm,
    or its body names the original employer. Two ordinary employers with the same body are two
@@ -48,6 +49,8 @@ __all__ = [
 NEAR_DUPLICATE = 0.6
 AGENCY_COPY = 0.75
 WINDOW = timedelta(days=60)
+# Postings compared without a body (one board gave none) must be closer in time.
+NO_BODY_WINDOW = timedelta(days=14)
 # Ranges this far apart still count as overlapping: boards round, and some add a few percent.
 _PAY_SLACK = 0.05
 _PER_YEAR = {"yearly": 1, "monthly": 12, "weekly": 52, "daily": 260, "hourly": 2080}
@@ -118,6 +121,12 @@ class Fingerprint:
         return f"{self.country}|{self.place}|{self.title}"
 
     @property
+    def other_role_key(self) -> str | None:
+        """The role key under the other way of listing an unplaced job ("" <-> "remote")."""
+        place = other_place(self.place)
+        return None if place is None else f"{self.country}|{place}|{self.title}"
+
+    @property
     def block_key(self) -> str:
         """Country, place, title and employer: near-duplicates are looked for only inside it."""
         return f"{self.role_key}|{self.company}"
@@ -179,7 +188,7 @@ def same_job(a: Fingerprint, b: Fingerprint) -> tuple[bool, str]:
         # Both lead to the employer's tracker and to different requisitions: two openings.
         return False, "different apply ids"
 
-    if a.place != b.place or a.country != b.country:
+    if a.country != b.country or not places_agree(a.place, b.place):
         return False, "different place"
     if a.posted and b.posted and abs(a.posted - b.posted) > WINDOW:
         return False, "too far apart in time"
@@ -195,6 +204,12 @@ def same_job(a: Fingerprint, b: Fingerprint) -> tuple[bool, str]:
         # 3. near-duplicate inside the block.
         if a.title != b.title:
             return False, "different title"
+        if bool(a.sketch) != bool(b.sketch) and a.site != b.site:
+            # One board gave no description (LinkedIn's search cards carry none): the same role
+            # of the same employer in the same place, on another board, days apart.
+            if a.posted and b.posted and abs(a.posted - b.posted) > NO_BODY_WINDOW:
+                return False, "one without a body, too far apart"
+            return True, "same role on another board (one without a body)"
         similarity = estimated_jaccard(a.sketch, b.sketch)
         if similarity >= NEAR_DUPLICATE:
             return True, f"near-duplicate body ({similarity:.2f})"
@@ -209,6 +224,20 @@ def same_job(a: Fingerprint, b: Fingerprint) -> tuple[bool, str]:
     if a.agency or b.agency or _names(a.body, b.company) or _names(b.body, a.company):
         return True, f"agency copy ({similarity:.2f})"
     return False, f"template ad of another employer ({similarity:.2f})"
+
+
+# A board that names no city for a remote job (LinkedIn lists it under the country alone).
+_UNPLACED = frozenset({"", "remote"})
+
+
+def places_agree(a: str, b: str) -> bool:
+    """The same city, both remote, or one remote and the other naming no city."""
+    return a == b or {a, b} == _UNPLACED
+
+
+def other_place(place: str) -> str | None:
+    """The place a posting at ``place`` may also be listed under ("" <-> "remote")."""
+    return ("remote" if place == "" else "") if place in _UNPLACED else None
 
 
 def _names(body: str, company: str) -> bool:

@@ -20,6 +20,7 @@ import re
 import unicodedata
 
 from cleanco import basename
+from cleanco.clean import normalized, prepare_default_terms, strip_punct, strip_tail
 
 __all__ = [
     "LEVEL_WORDS",
@@ -71,6 +72,19 @@ _COMPANY_GAPS = re.compile(
 _COMPANY_TAIL_WORDS = frozenset({"group", "holding", "holdings", "company", "co", "the"})
 
 
+# cleanco compares the name's tail with each of its ~900 terms in Python (~0.2 ms a name); a name
+# whose last word ends no term keeps its words, so that case skips the loop (same result).
+_TERM_LAST_WORDS = frozenset(parts[-1] for _, parts in prepare_default_terms() if parts)
+
+
+def _basename(name: str) -> str:
+    stripped = strip_tail(name)
+    words = normalized(stripped).split()
+    if words and strip_punct(words[-1]) in _TERM_LAST_WORDS:
+        return str(basename(name))
+    return str(strip_tail(" ".join(stripped.split())))
+
+
 @functools.lru_cache(maxsize=65536)
 def normalize_company(name: str | None) -> str:
     """ "ACME GmbH & Co. KG", "Acme, Inc.", "acme" -> "acme"; "" for no name."""
@@ -78,7 +92,7 @@ def normalize_company(name: str | None) -> str:
         return ""
     text = _COMPANY_GAPS.sub("", name.strip())
     for _ in range(2):  # stacked forms: "Acme Holdings Pty Ltd"
-        stripped = basename(text) if text else text
+        stripped = _basename(text) if text else text
         stripped = _COMPANY_GAPS.sub("", stripped)
         if stripped == text:
             break
@@ -349,7 +363,26 @@ def normalize_body(description: str | None) -> str:
     for needle, pattern in _BOARD_BOILERPLATE:
         if needle in lowered:
             text = pattern.sub(" ", text)
-    return " ".join(_WORD.findall(fold(text)))
+    return " ".join(_words_of(fold(text)))
+
+
+# ASCII punctuation to spaces: str.translate and str.split run in C, about three times faster than
+# _WORD.findall over a 3 KB body (ingest normalizes every new posting's body).
+_ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+
+
+def _words_of(text: str) -> list[str]:
+    """What ``_WORD.findall(text)`` finds (a word character but "_" is str.isalnum), faster."""
+    tokens = text.translate(_ASCII_NON_WORD).split()
+    if text.isascii():
+        return tokens
+    words: list[str] = []
+    for token in tokens:
+        if token.isalnum():
+            words.append(token)
+        else:  # non-ASCII punctuation inside ("don’t", "a–b")
+            words.extend(_WORD.findall(token))
+    return words
 
 
 def body_words(normalized_body: str) -> list[str]:

@@ -3,10 +3,16 @@
 The sketch is a bottom-k MinHash (one hash function, the k smallest values kept) over word
 4-shingles of the normalized body: the share of the k smallest values of the union that both
 sketches hold estimates the Jaccard similarity of the two shingle sets (Broder 1997; Cohen &
-Kaplan 2007), with a standard error of about sqrt(J(1-J)/k) — 0.04 at J=0.8 with k=64. One
-hash per shingle (blake2b cut to 4 bytes, big-endian so byte order is numeric order) keeps it
-pure stdlib at ~0.3 ms for a 3 KB description; the values are stored sorted and concatenated, so
-the sketch is ``bytes`` of at most 4*k = 256 bytes, ready for a ``bytea`` column.
+Kaplan 2007), with a standard error of about sqrt(J(1-J)/k) — 0.04 at J=0.8 with k=64.
+
+Ingest sketches every new posting, so the hashing stays in C: each word is hashed once (crc32),
+and a shingle's value is CPython's hash of the tuple of its four word hashes (its high half is
+stored).
+Hashes of ints are not randomized per process (unlike those of str), and the tuple hash has been
+the same xxHash-based function since CPython 3.8 on 64-bit builds; ``jobfleet jobs regroup``
+recomputes every sketch should that ever change. Two to three times faster than one blake2b call
+per shingle (measured on bench_ingest's 3 KB bodies). The values are stored sorted, big-endian
+(byte order is numeric order) and concatenated: at most 4*k = 256 bytes, for a ``bytea`` column.
 
 The exact body hash (sha1 of the normalized body) catches verbatim cross-posts cheaply and can be
 looked up by index; it exists only for bodies long enough that two unrelated postings will not
@@ -16,6 +22,8 @@ share them ("Apply on our website.").
 from __future__ import annotations
 
 import hashlib
+import struct
+import zlib
 
 __all__ = [
     "MIN_BODY_WORDS",
@@ -29,6 +37,8 @@ __all__ = [
 SHINGLE_WORDS = 4
 SKETCH_SIZE = 64  # values kept; each 4 bytes
 _VALUE_BYTES = 4
+_OFFSET = 1 << 31
+_LOWEST = -(1 << 63)
 # Below this many words a body is a stub ("Apply via our careers page"): its hash or sketch would
 # tie unrelated postings together.
 MIN_BODY_WORDS = 40
@@ -40,14 +50,22 @@ def sketch(normalized_body: str) -> bytes:
     words = normalized_body.encode().split()
     if len(words) < MIN_BODY_WORDS:
         return b""
-    shingles = map(b" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS)), strict=False))
-    blake = hashlib.blake2b
-    values = {blake(shingle, digest_size=_VALUE_BYTES).digest() for shingle in shingles}
-    return b"".join(sorted(values)[:SKETCH_SIZE])
+    word_hashes = list(map(zlib.crc32, words))
+    shingles = zip(*(word_hashes[i:] for i in range(SHINGLE_WORDS)), strict=False)
+    values = set(map(hash, shingles))
+    # Only the k smallest are kept: sort those under a bound that ~2k of them pass (the hashes
+    # are uniform over the signed 64-bit range), all of them when too few pass.
+    bound = _LOWEST + (1 << 64) * 2 * SKETCH_SIZE // len(values)
+    smallest = sorted(filter(bound.__gt__, values))
+    if len(smallest) < SKETCH_SIZE:
+        smallest = sorted(values)
+    smallest = smallest[:SKETCH_SIZE]
+    # Signed 64-bit hashes to unsigned 32-bit values, order kept (the high half, offset).
+    return struct.pack(f">{len(smallest)}I", *[(h >> 32) + _OFFSET for h in smallest])
 
 
-def _values(packed: bytes) -> list[bytes]:
-    return [packed[i : i + _VALUE_BYTES] for i in range(0, len(packed), _VALUE_BYTES)]
+def _values(packed: bytes) -> frozenset[int]:
+    return frozenset(struct.unpack(f">{len(packed) // _VALUE_BYTES}I", packed))
 
 
 def estimated_jaccard(a: bytes, b: bytes) -> float:
@@ -57,12 +75,14 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
         return 0.0
     if a == b:
         return 1.0
-    values_a, values_b = set(_values(a)), set(_values(b))
+    values_a, values_b = _values(a), _values(b)
+    if values_a.isdisjoint(values_b):
+        return 0.0
     # The k smallest of the union are all in the union of the sketches: each sketch holds every
     # value of its set below its own k-th smallest.
     union_bottom = sorted(values_a | values_b)[:SKETCH_SIZE]
-    both = sum(1 for value in union_bottom if value in values_a and value in values_b)
-    return both / len(union_bottom)
+    both = values_a & values_b
+    return sum(1 for value in union_bottom if value in both) / len(union_bottom)
 
 
 def body_hash(normalized_body: str) -> bytes | None:
