@@ -18,6 +18,7 @@ from tui.data import FleetSnapshot
 from tui.widgets.log_view import LogEntry
 
 if TYPE_CHECKING:
+    from engine.jobs.history import NodeHistory
     from engine.jobs.search import JobQuery
     from engine.supervisor.loop import Supervisor
 
@@ -147,3 +148,14 @@ class HostsRead(Message):
 
     hosts: list[dict[str, Any]]
     error: str = ""
+
+
+# --- the node screen ---
+
+
+@dataclass
+class NodeHistoryLoaded(Message):
+    """A node's row (None once removed) and its history over the window shown."""
+
+    node: dict[str, Any] | None
+    history: NodeHistory
