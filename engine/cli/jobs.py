@@ -193,15 +193,31 @@ def show(state: CliState, job_id: int, as_json: bool) -> None:
 
 @jobs_group.command("stats")
 @common_options
+@click.option(
+    "--days",
+    type=click.IntRange(1, 366),
+    default=30,
+    show_default=True,
+    help="Days (UTC, today included) in the per-day charts.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @pass_state
-def stats(state: CliState, as_json: bool) -> None:
-    """How many postings: in total, today, by site, by country, by day."""
-    from engine.jobs.search import job_stats
+def stats(state: CliState, days: int, as_json: bool) -> None:
+    """How many postings: in total, today, by site, by country, and new per day by site and
+    by country (charts on a terminal, plain columns when piped).
 
-    report = job_stats(state.db())
+    Example: jobfleet jobs stats --days 14
+    """
+    import sys
+
+    from engine.jobs.search import job_stats
+    from engine.jobs.stats import postings_per_day
+
+    db = state.db()
+    report = job_stats(db)
+    daily = postings_per_day(db, days)
     if as_json:
-        print_json(report)
+        print_json({**report, **daily.as_json()})
         return
     print_table(
         [
@@ -213,11 +229,24 @@ def stats(state: CliState, as_json: bool) -> None:
     for title, key, label in (
         ("by site", "by_site", "site"),
         ("by country", "by_country", "country"),
-        ("new per day (30 days)", "by_day", "day"),
     ):
         rows = [{label: k or "?", "postings": v} for k, v in report[key].items()]
         if rows:
             print_table(rows, [label, "postings"], title=title)
+    if not report["total"]:
+        return
+    for what, series in (("site", daily.by_site.top()), ("country", daily.by_country.top())):
+        title = f"new per day by {what} ({days} days, UTC)"
+        stdout.print()
+        if sys.stdout.isatty():
+            from engine.cli.charts import stacked_bars
+
+            stdout.print(stacked_bars(series, title, stdout.width))
+        else:
+            from engine.cli.charts import plain_columns
+
+            rows, columns = plain_columns(series, "day")
+            print_table(rows, columns, title=title)
 
 
 @jobs_group.command("import")
