@@ -20,6 +20,7 @@ from tui.widgets.log_view import LogEntry
 if TYPE_CHECKING:
     from engine.jobs.history import NodeHistory
     from engine.jobs.search import JobQuery
+    from engine.jobs.stats import DailyStats
     from engine.supervisor.loop import Supervisor
 
 # --- the app ---
@@ -113,6 +114,22 @@ class JobsFound(Message):
     job_query: JobQuery
     rows: list[dict[str, Any]]
     has_more: bool
+
+
+@dataclass
+class JobsCounted(Message):
+    """How many postings match a query (``exact``: counted, else the planner's estimate)."""
+
+    job_query: JobQuery
+    total: int
+    exact: bool
+
+
+@dataclass
+class JobStatsLoaded(Message):
+    """New postings per day by site and by country, for the jobs screen's chart."""
+
+    stats: DailyStats
 
 
 @dataclass

@@ -37,7 +37,11 @@ def _filter_options(func: F) -> F:
         click.option("--region", metavar="CODE", help="Region code without the country (NY, BY)."),
         click.option("--city", help="City name (case-insensitive)."),
         click.option("--site", help="Job board (linkedin, indeed, ...)."),
-        click.option("--remote", is_flag=True, default=None, help="Remote postings only."),
+        click.option(
+            "--remote/--on-site",
+            default=None,
+            help="Remote postings only, or on-site ones only (default: both).",
+        ),
         click.option(
             "--days",
             type=click.IntRange(0, 36_500),

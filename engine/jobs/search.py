@@ -37,7 +37,14 @@ class JobQuery:
     days: int | None = None
     limit: int = 50
     offset: int = 0
+    # A column of SORTS; "posted" newest first is the default (and the fast path).
+    sort: str = "posted"
+    descending: bool = True
 
+
+# What results can be sorted by (the jobs browser's columns). The order of each is in
+# sql/queries/jobs_browse.sql; ties fall back to newest first.
+SORTS = ("posted", "title", "company", "location", "remote", "type", "salary", "site")
 
 def query_params(query: JobQuery) -> dict[str, Any]:
     """The SQL parameters of a query, normalised; UserError for values that cannot match."""
@@ -65,11 +72,17 @@ def query_params(query: JobQuery) -> dict[str, Any]:
         "region": region.upper() if region else None,
         "city": _clean_input(query.city),
         "site": site.lower() if site else None,
-        "remote": True if query.remote else None,
+        "remote": query.remote if isinstance(query.remote, bool) else None,
         "days": query.days,
         "limit": min(query.limit, 10_000),
         "offset": query.offset,
     }
+
+
+def sort_params(query: JobQuery) -> dict[str, Any]:
+    if query.sort not in SORTS:
+        raise UserError(f"cannot sort by {query.sort!r}; choose one of {', '.join(SORTS)}")
+    return {"sort": query.sort, "descending": bool(query.descending)}
 
 
 def _clean_input(value: str | None) -> str | None:
@@ -173,12 +186,37 @@ def _run_search(conn: psycopg.Connection[Any], params: dict[str, Any], strategy:
 def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
     """Postings matching ``query``, newest first (posting date, else first seen)."""
     params = query_params(query)
+    if (query.sort, query.descending) != ("posted", True):
+        # Another order: every match is sorted (no newest-first walk to choose).
+        params.update(sort_params(query))
+        with db.connection() as conn:
+            rows = conn.execute(q("jobs_search_sorted"), params, prepare=False).fetchall()
+        return [dict(row) for row in rows]
     with db.connection() as conn:
         if params["text"] is None:
             rows = conn.execute(q("jobs_search"), params, prepare=False).fetchall()
         else:
             rows = _run_search(conn, params, search_strategy(conn, params))
     return [dict(row) for row in rows]
+
+
+# An exact count that takes longer than this gives way to the planner's estimate.
+COUNT_GUARD_MS = 300
+
+
+def count_jobs(db: Database, query: JobQuery) -> tuple[int, bool]:
+    """How many postings match ``query`` (paging ignored), and whether that is exact: counted
+    when that takes under COUNT_GUARD_MS, else the planner's estimate (a million matches are
+    not counted on every keystroke)."""
+    params = query_params(query)
+    with db.connection() as conn:
+        try:
+            with conn.transaction():
+                conn.execute(q("search_guard"), {"ms": str(COUNT_GUARD_MS)})
+                row = conn.execute(q("jobs_count"), params, prepare=False).fetchone()
+            return (int(row["n"]) if row else 0), True
+        except psycopg.errors.QueryCanceled:
+            return int(estimate_matches(conn, params)), False
 
 
 def get_job(db: Database, job_id: int) -> dict[str, Any] | None:

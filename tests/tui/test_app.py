@@ -14,6 +14,7 @@ from engine.fleet.states import NodeStatus
 from tests.tui.helpers import make_app, wait_for
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.deploy import DeployScreen
+from tui.screens.export_dialog import ExportDialog
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.jobs import JobsScreen
 from tui.screens.logs import LogsScreen
@@ -321,8 +322,10 @@ def test_jobs_search_and_detail_render_scraped_text_literally(settings: Any, db:
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen, "back to results")
 
-            # Export the current results (the search for "python").
+            # Export the current results (the search for "python"): the dialog's defaults.
             await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), "export dialog")
+            await pilot.press("enter")
             exports = settings.home / "exports"
             await wait_for(pilot, lambda: list(exports.glob("jobs-*.csv")), "export file")
             (out,) = list(exports.glob("jobs-*.csv"))

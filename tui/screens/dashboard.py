@@ -267,7 +267,7 @@ class DashboardScreen(Screen[None]):
 
         app: Any = self.app
         if app.db is not None:
-            self.app.push_screen(JobsScreen(app.db))
+            self.app.push_screen(JobsScreen(app.db, now=app.clock() if app.clock else None))
 
     def action_hosts(self) -> None:
         app: Any = self.app
