@@ -46,6 +46,7 @@ class JobQuery:
 # sql/queries/jobs_browse.sql; ties fall back to newest first.
 SORTS = ("posted", "title", "company", "location", "remote", "type", "salary", "site")
 
+
 def query_params(query: JobQuery) -> dict[str, Any]:
     """The SQL parameters of a query, normalised; UserError for values that cannot match."""
     text = _clean_input(query.text)
