@@ -36,3 +36,31 @@ def test_postings_per_day_fill_the_window_and_split_by_site_and_country(db) -> N
         "2025-06-09": {"?": 1},
         "2025-06-10": {"US": 2},
     }
+
+
+def test_sorted_search_count_and_on_site(db) -> None:
+    import pytest
+
+    from engine.errors import UserError
+    from engine.jobs.search import JobQuery, count_jobs, search_jobs
+
+    with db.connection() as conn:
+        for i, (title, remote, low) in enumerate(
+            [("b", True, 10), ("A", False, None), ("c", None, 30), ("d", False, 20)]
+        ):
+            conn.execute(
+                "INSERT INTO jobs (job_url, site, title, is_remote, salary_min, first_seen_at)"
+                " VALUES (%s, 'indeed', %s, %s, %s, %s)",
+                (f"https://example.test/s{i}", title, remote, low, NOW - timedelta(hours=i)),
+            )
+    titles = [r["title"] for r in search_jobs(db, JobQuery(sort="title", descending=False))]
+    assert titles == ["A", "b", "c", "d"]
+    salary = [r["title"] for r in search_jobs(db, JobQuery(sort="salary", descending=True))]
+    assert salary == ["c", "d", "b", "A"]
+    oldest = search_jobs(db, JobQuery(sort="posted", descending=False, limit=1))
+    assert oldest[0]["title"] == "d"
+    assert count_jobs(db, JobQuery(remote=False)) == (2, True)
+    assert count_jobs(db, JobQuery(remote=True)) == (1, True)
+    assert count_jobs(db, JobQuery()) == (4, True)
+    with pytest.raises(UserError, match="cannot sort by"):
+        search_jobs(db, JobQuery(sort="id; drop table jobs"))

@@ -239,6 +239,7 @@ def test_jobs(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> No
             pilot, lambda: isinstance(pilot.app.screen, JobsScreen) and pilot.app.screen, "jobs"
         )
         await wait_for(pilot, lambda: screen.query_one(DataTable).row_count == 12, "rows")
+        await wait_for(pilot, lambda: screen.total == 12, "count")
         await pilot.pause()
 
     assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)
@@ -317,3 +318,24 @@ def test_dashboard_young_node_sparkline(snap_compare: Any, snapshot_app: Any, db
                 (started, started + timedelta(seconds=20), (minute * 5) % 9),
             )
     assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=_dashboard_ready)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (160, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_jobs_with_chart(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> None:
+    """The jobs browser with its chart panel (g): new postings per day by site and country."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from textual.widgets import DataTable
+
+        await _dashboard_ready(pilot)
+        await pilot.press("j")
+        screen = await wait_for(
+            pilot, lambda: isinstance(pilot.app.screen, JobsScreen) and pilot.app.screen, "jobs"
+        )
+        await wait_for(pilot, lambda: screen.query_one(DataTable).row_count == 12, "rows")
+        await wait_for(pilot, lambda: screen.total == 12, "count")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: screen.stats is not None, "chart")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)

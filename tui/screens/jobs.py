@@ -18,7 +18,7 @@ from textual_plotext import PlotextPlot
 
 from engine.db.handle import Database
 from tui.messages import ExportDone, JobsCounted, JobsFound, JobStatsLoaded
-from tui.text import clean, literal
+from tui.text import clean, count_ticks, literal
 from tui.widgets.fleet_header import FleetHeader
 
 if TYPE_CHECKING:
@@ -408,6 +408,7 @@ class JobsScreen(Screen[None]):
             plt.title(f"{title} (UTC, {len(days)} days)")
         else:
             plt.title(f"{title}: none in {len(days)} days")
+        plt.yticks(count_ticks(max(top.totals(), default=0)))
         step = max(1, len(days) // 4)
         ticks = list(range(len(days) - 1, -1, -step))[::-1]
         plt.xticks(ticks, [days[i].strftime("%m-%d") for i in ticks])

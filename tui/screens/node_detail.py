@@ -23,7 +23,7 @@ from textual_plotext import PlotextPlot
 
 from engine.db.handle import Database
 from tui.messages import NodeHistoryLoaded
-from tui.text import clean, fmt_bytes, literal
+from tui.text import clean, count_ticks, fmt_bytes, literal
 from tui.widgets.fleet_header import FleetHeader
 from tui.widgets.node_card import STATUS_STYLE, node_spec
 
@@ -39,16 +39,21 @@ OUTCOME_STYLES = {"ok": "green", "blocked": "dark_orange", "timeout": "yellow", 
 MIB = 1 << 20
 
 
-def _axis(history: NodeHistory, bucket_s: int, count: int) -> tuple[list[float], list[str]]:
-    """Ticks for a time axis of ``count`` buckets: x is hours before the window's end, labelled
-    with the local clock time (or weekday and hour over a week)."""
+def _axis(
+    history: NodeHistory, bucket_s: int, count: int, width: int
+) -> tuple[list[float], list[str]]:
+    """Ticks for a time axis of ``count`` buckets on a plot ``width`` cells wide: x is hours
+    before the window's end, labelled with the local time of day (or the date over a week);
+    as many labels as fit without touching."""
     span_h = bucket_s / 3600
-    fmt = "%H:%M" if history.window.label == "24h" else "%a %Hh"
-    every = max(1, count // 4)
-    ticks, labels = [], []
-    for i in range(0, count + 1, every):
-        ticks.append(-(count - i) * span_h)
-        labels.append(history.bucket_start(i, bucket_s).astimezone().strftime(fmt))
+    fmt = "%H:%M" if history.window.label == "24h" else "%m-%d"
+    labels_fit = max(2, min(5, (width - 8) // 10))
+    every = max(1, -(-count // (labels_fit - 1)))
+    ticks: list[float] = []
+    labels: list[str] = []
+    for i in range(count, -1, -every):
+        ticks.insert(0, -(count - i) * span_h)
+        labels.insert(0, history.bucket_start(i, bucket_s).astimezone().strftime(fmt))
     return ticks, labels
 
 
@@ -214,12 +219,20 @@ class NodeDetailScreen(Screen[None]):
         self.query_one("#node-title", Static).update(title)
 
     def _draw(self, history: NodeHistory) -> None:
+        self._draw_charts(history)
+        self._fill_runs(history)
+        self._fill_errors(history)
+
+    def _draw_charts(self, history: NodeHistory) -> None:
         self._draw_new(history)
         self._draw_outcomes(history)
         self._draw_duration(history)
         self._draw_rss(history)
-        self._fill_runs(history)
-        self._fill_errors(history)
+
+    def on_resize(self) -> None:
+        # The time axes carry as many labels as the plots' width allows.
+        if self.history is not None:
+            self.call_after_refresh(self._draw_charts, self.history)
 
     def _time_plot(self, widget_id: str, title: str) -> Any:
         plot = self.query_one(widget_id, PlotextPlot)
@@ -234,8 +247,10 @@ class NodeDetailScreen(Screen[None]):
         plot, plt = self._time_plot("#chart-new", f"New postings per {per}")
         count = history.buckets
         plt.bar(_xs(count, bucket_s), history.new, width=0.8 * bucket_s / 3600, color="cyan")
-        plt.xticks(*_axis(history, bucket_s, count))
-        plt.ylim(0, max(1, *history.new))
+        plt.xticks(*_axis(history, bucket_s, count, plot.size.width))
+        ticks = count_ticks(max(history.new, default=0))
+        plt.yticks(ticks)
+        plt.ylim(0, ticks[-1])
         plot.refresh()
 
     def _draw_outcomes(self, history: NodeHistory) -> None:
@@ -255,6 +270,7 @@ class NodeDetailScreen(Screen[None]):
                 labels=present,
                 color=[OUTCOME_COLOURS[o] for o in present],
             )
+            plt.yticks(count_ticks(max(sum(history.outcomes[s].values()) for s in sites)))
         else:
             plt.bar(["no scrapes"], [0])
         plot.refresh()
@@ -284,7 +300,7 @@ class NodeDetailScreen(Screen[None]):
                 color="cyan",
                 label="mean",
             )
-        plt.xticks(*_axis(history, bucket_s, count))
+        plt.xticks(*_axis(history, bucket_s, count, plot.size.width))
         plt.xlim(xs[0], 0)
         top = max([p[2] or 0 for p in points], default=0)
         plt.ylim(0, max(1.0, top * 1.1))
@@ -300,7 +316,7 @@ class NodeDetailScreen(Screen[None]):
             plt.plot(
                 [p[0] for p in points], [p[1] for p in points], marker="braille", color="magenta"
             )
-        plt.xticks(*_axis(history, bucket_s, count))
+        plt.xticks(*_axis(history, bucket_s, count, plot.size.width))
         plt.xlim(xs[0], 0)
         plt.ylim(0, max(1.0, max((p[1] for p in points), default=0) * 1.1))
         plot.refresh()
