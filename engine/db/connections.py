@@ -136,7 +136,7 @@ class Listener:
         if time.monotonic() < self._next_attempt:
             return False
         try:
-            conn = self.db.connect(autocommit=True)
+            conn = self.db.connect(autocommit=True, purpose="listen")
             for channel in self.channels:
                 conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         except (DatabaseUnavailable, psycopg.Error) as exc:
@@ -169,6 +169,27 @@ class Listener:
             self._drop()
             self._next_attempt = time.monotonic() + min(self._retry_after, 0.2)
             return []
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        """The listening connection, for short autocommit statements from another thread.
+
+        A worker's heartbeat runs here rather than on the connection its store shares, so a store
+        waiting for a lock cannot starve the heartbeat (the supervisor would take the worker for
+        hung and kill it). psycopg serializes the statement with a ``wait()`` in progress (the
+        connection's own lock, held at most ``timeout``) and keeps notifications that arrive
+        during it for the next ``wait()``. Raises DatabaseUnavailable while not connected: the
+        waiting thread alone connects and drops, so the connection has one owner.
+        """
+        conn = self._conn
+        if conn is None or conn.closed:
+            raise DatabaseUnavailable("the listening connection is not connected")
+        try:
+            yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise DatabaseUnavailable(
+                f"the database stopped answering: {self.db.friendly(exc)}"
+            ) from exc
 
     def backend_pid(self) -> int | None:
         return self._conn.info.backend_pid if self._conn is not None else None

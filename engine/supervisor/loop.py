@@ -38,6 +38,7 @@ from engine.fleet.events import EventWriter, add_secrets, prune_logs
 from engine.fleet.hosts import is_demo_host
 from engine.fleet.nodes import change_state
 from engine.fleet.rows import NOW, SupervisedNodeRow
+from engine.fleet.schedule import window_state
 from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus, TransitionError
 from engine.jobs.runs import prune_runs
 from engine.protocol import NODES_CHANNEL, WORKER_MODULE
@@ -49,12 +50,14 @@ from engine.supervisor.plan import (
     Action,
     ClearRequests,
     Defer,
+    Drain,
     Forget,
     Kill,
     NodeView,
     Policy,
     ProcView,
     Recycle,
+    Reschedule,
     ResetFastCrashes,
     SetState,
     Spawn,
@@ -81,6 +84,7 @@ class Tracked:
     child: bool
     spawned_mono: float
     term_sent: float | None = None
+    drain_sent: float | None = None
     kill_sent: float | None = None
     kill_reason: str | None = None
     killed_on_request: bool = False
@@ -442,6 +446,7 @@ class Supervisor:
             kill_reason=t.kill_reason,
             killed_on_request=t.killed_on_request,
             rss_bytes=None if t.gone else self.procs.rss(t.ident),
+            drain_sent_age_s=None if t.drain_sent is None else now - t.drain_sent,
         )
 
     def _do(self, action: Action, view: NodeView) -> None:
@@ -469,6 +474,13 @@ class Supervisor:
                 if t is not None:
                     self.procs.signal_group(t.ident, signal.SIGTERM)
                     t.term_sent = time.monotonic()
+            case Drain():
+                if t is not None:  # the worker alone: its scrape child must finish its search
+                    self.procs.signal_worker(t.ident, signal.SIGUSR1)
+                    t.drain_sent = time.monotonic()
+            case Reschedule(at=at):
+                with self.conn.connection() as conn:
+                    conn.execute(q("node_set_next_start"), {"id": node_id, "next_start_at": at})
             case Recycle(reason=reason, level=level):
                 if t is not None:
                     self.procs.signal_group(t.ident, signal.SIGTERM)
@@ -570,6 +582,9 @@ def _node_view(row: SupervisedNodeRow, status: NodeStatus) -> NodeView:
         last_exit=row.last_exit,
         restarts=row.restarts,
         last_error=row.last_error,
+        run_once=row.run_once,
+        next_start_at=row.next_start_at,
+        **vars(window_state(row.spec, row.db_now)),
     )
 
 

@@ -7,7 +7,7 @@
 WITH beat AS (
     UPDATE nodes n SET heartbeat_at = now(), rss_bytes = %(rss)s, updated_at = now()
     WHERE n.id = %(id)s AND n.pid = %(pid)s
-    RETURNING n.id, n.stop_requested, n.kill_requested, n.desired,
+    RETURNING n.id, n.stop_requested, n.kill_requested, n.desired, n.run_once,
               (SELECT extract(epoch FROM now() - h.heartbeat_at)::double precision
                FROM hosts h WHERE h.id = n.host_id) AS host_age_s
 ), sample AS (
@@ -17,11 +17,11 @@ WITH beat AS (
                       WHERE s.node_id = beat.id AND s.sampled_at > now() - interval '5 minutes')
     ON CONFLICT DO NOTHING
 )
-SELECT stop_requested, kill_requested, desired, host_age_s FROM beat;
+SELECT stop_requested, kill_requested, desired, run_once, host_age_s FROM beat;
 
 -- name: worker_row
 SELECT n.id, n.name, n.spec, n.pid, n.status::text AS status, n.desired, n.stop_requested,
-       n.cycle, n.host_id, n.locations_done, n.locations_total, n.current_location
+       n.cycle, n.host_id, n.locations_done, n.locations_total, n.current_location, n.run_once
 FROM nodes n WHERE n.id = %(id)s;
 
 -- name: worker_metrics

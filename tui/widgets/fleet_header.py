@@ -22,6 +22,7 @@ STATUS_ORDER: tuple[NodeStatus, ...] = (
     NodeStatus.EXITED,
     NodeStatus.FATAL,
     NodeStatus.LOST,
+    NodeStatus.SCHEDULED,
     NodeStatus.STOPPED,
 )
 
