@@ -62,30 +62,37 @@ LIMIT %(limit)s;
 -- name: history_sparklines
 -- New postings of each node in %(buckets)s buckets, newest last. The bucket is as small as lets
 -- the node's scrapes of the last day fill the line: a node scraping for ten minutes gets
--- one-minute bars rather than one hourly bar; after six hours the bars are hours.
+-- one-minute bars rather than one hourly bar; after six hours the bars are hours. Per node, two
+-- range scans of scrape_runs_node_idx (node_id, started_at): the oldest scrape of the day, then
+-- the scrapes inside the node's own span.
 WITH clock AS (
     SELECT coalesce(%(now)s::timestamptz, now()) AS now
-), first_scrape AS (
-    SELECT r.node_id, min(r.started_at) AS first_at
-    FROM scrape_runs r, clock c
-    WHERE r.node_id = ANY(%(node_ids)s) AND r.started_at > c.now - interval '24 hours'
-      AND r.started_at <= c.now
-    GROUP BY r.node_id
 ), step AS (
-    SELECT f.node_id,
+    SELECT n.node_id,
            CASE WHEN c.now - f.first_at < make_interval(mins => %(buckets)s) THEN 60
                 WHEN c.now - f.first_at < make_interval(mins => 5 * %(buckets)s) THEN 300
                 WHEN c.now - f.first_at < make_interval(mins => 15 * %(buckets)s) THEN 900
                 ELSE 3600 END AS step_s
-    FROM first_scrape f, clock c
+    FROM unnest(%(node_ids)s::bigint[]) AS n (node_id)
+    CROSS JOIN clock c
+    CROSS JOIN LATERAL (
+        SELECT r.started_at AS first_at
+        FROM scrape_runs r
+        WHERE r.node_id = n.node_id
+          AND r.started_at > c.now - interval '24 hours' AND r.started_at <= c.now
+        ORDER BY r.started_at
+        LIMIT 1
+    ) f
 )
-SELECT r.node_id, s.step_s,
-       floor(extract(epoch FROM c.now - r.started_at) / s.step_s)::int AS buckets_ago,
-       sum(r.new)::bigint AS new
-FROM scrape_runs r
-JOIN step s ON s.node_id = r.node_id
+SELECT s.node_id, s.step_s, b.buckets_ago, b.new
+FROM step s
 CROSS JOIN clock c
-WHERE r.node_id = ANY(%(node_ids)s)
-  AND r.started_at > c.now - make_interval(secs => s.step_s * %(buckets)s)
-  AND r.started_at <= c.now
-GROUP BY 1, 2, 3;
+CROSS JOIN LATERAL (
+    SELECT floor(extract(epoch FROM c.now - r.started_at) / s.step_s)::int AS buckets_ago,
+           sum(r.new)::bigint AS new
+    FROM scrape_runs r
+    WHERE r.node_id = s.node_id
+      AND r.started_at > c.now - make_interval(secs => s.step_s * %(buckets)s)
+      AND r.started_at <= c.now
+    GROUP BY 1
+) b;
