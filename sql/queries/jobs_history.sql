@@ -62,9 +62,9 @@ LIMIT %(limit)s;
 -- name: history_sparklines
 -- New postings of each node in %(buckets)s buckets, newest last. The bucket is as small as lets
 -- the node's scrapes of the last day fill the line: a node scraping for ten minutes gets
--- one-minute bars rather than one hourly bar; after six hours the bars are hours. Per node, two
--- range scans of scrape_runs_node_idx (node_id, started_at): the oldest scrape of the day, then
--- the scrapes inside the node's own span.
+-- one-minute bars rather than one hourly bar; after six hours the bars are hours. Per node, the
+-- oldest scrape of the day is one probe of scrape_runs_node_idx (node_id, started_at); the sums
+-- then read no further back than a day (the constant bound keeps a week of runs unread).
 WITH clock AS (
     SELECT coalesce(%(now)s::timestamptz, now()) AS now
 ), step AS (
@@ -84,15 +84,13 @@ WITH clock AS (
         LIMIT 1
     ) f
 )
-SELECT s.node_id, s.step_s, b.buckets_ago, b.new
+SELECT r.node_id, s.step_s,
+       floor(extract(epoch FROM c.now - r.started_at) / s.step_s)::int AS buckets_ago,
+       sum(r.new)::bigint AS new
 FROM step s
 CROSS JOIN clock c
-CROSS JOIN LATERAL (
-    SELECT floor(extract(epoch FROM c.now - r.started_at) / s.step_s)::int AS buckets_ago,
-           sum(r.new)::bigint AS new
-    FROM scrape_runs r
-    WHERE r.node_id = s.node_id
-      AND r.started_at > c.now - make_interval(secs => s.step_s * %(buckets)s)
-      AND r.started_at <= c.now
-    GROUP BY 1
-) b;
+JOIN scrape_runs r ON r.node_id = s.node_id
+WHERE r.started_at > c.now - make_interval(secs => s.step_s * %(buckets)s)
+  AND r.started_at > c.now - interval '24 hours'
+  AND r.started_at <= c.now
+GROUP BY 1, 2, 3;
