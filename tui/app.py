@@ -240,6 +240,8 @@ class JobfleetApp(App[None]):
             jobs_today=snap.totals.jobs_today,
             jobs_total=snap.totals.jobs_total,
             jobs_total_estimated=snap.totals.jobs_total_estimated,
+            alerts_open=snap.totals.alerts_open,
+            alert_latest=snap.totals.alert_latest,
             supervisors=snap.supervisors,
         )
         await self.dashboard.apply_snapshot(snap)

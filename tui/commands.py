@@ -59,6 +59,13 @@ class FleetCommands(Provider):
                     "Live logs of this node",
                 )
             )
+            commands.append(
+                (
+                    f"Edit {name}",
+                    partial(dashboard.action_edit, node_id),
+                    "Change this node's spec (a running worker restarts on it)",
+                )
+            )
             for action in ("start", "stop", "restart"):
                 commands.append(
                     (

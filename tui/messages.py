@@ -102,6 +102,8 @@ class DeployFailed(Message):
 @dataclass
 class Deployed(Message):
     node_id: int
+    # The edit form: what was saved, already safe to show (built from clean values).
+    saved: str = ""
 
 
 # --- the jobs browser ---

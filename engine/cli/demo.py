@@ -127,7 +127,7 @@ def ensure_demo_nodes(db: Database, sim: SimBoards, host: str) -> list[int]:
             ids.append(nodes.deploy(db, spec, host=host))
             continue
         nodes.pin_to_host(db, row.id, host)
-        nodes.update_spec(db, row.id, spec)
+        nodes.update_spec(db, row.id, spec, restart=False)  # restarted below in any case
         if row.status == NodeStatus.FATAL:
             nodes.request_start(db, row.id)  # a FATAL node waits for a person: the demo is one
         # Clears a backoff wait and the crash streak; a worker from an earlier run holds the
@@ -147,8 +147,13 @@ def refuse_second_demo(db: Database, host: str) -> None:
 
 
 def run_demo(state: CliState, *, no_ui: bool) -> None:
+    # JOBFLEET_METRICS_PORT belongs to this machine's real supervisor (whose port it would
+    # collide with); the demo serves metrics only when asked on its command line.
     settings = state.settings.model_copy(
-        update={"host_name": demo_host_name(state.settings.host_name)}
+        update={
+            "host_name": demo_host_name(state.settings.host_name),
+            "metrics_port": state.metrics_port,
+        }
     )
     db = state.db()
     refuse_second_demo(db, settings.host_name)

@@ -3,7 +3,6 @@ NOTIFY, so they work from any shell while a TUI or a headless supervisor does th
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import click
 
 from engine.cli.output import info, literal, print_json, print_table, stdout
+from engine.cli.spec_options import spec_data, spec_options
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
 from engine.fleet.events import format_event, redact
@@ -20,8 +20,6 @@ from engine.fleet.states import Desired
 from engine.fleet.states import NodeStatus as S
 from engine.text import visible_text
 
-# The bounds of deploy's numeric options are NodeSpec's own (tests/unit/test_cli_ranges.py keeps
-# them equal); stating them here lets click answer before the spec model loads.
 MAX_LOG_LINES = 100_000
 
 LIST_KEYS = (
@@ -55,92 +53,9 @@ LIST_KEYS = (
 # --- deploy -----------------------------------------------------------------------------------
 
 
-def _parse_delay(text: str) -> tuple[float, float]:
-    lo, sep, hi = text.partition("-")
-    try:
-        low = float(lo)
-        high = float(hi) if sep else low
-    except ValueError:
-        raise UserError(
-            f"--delay must look like MIN-MAX in seconds (e.g. 30-90), not {text[:40]!r}"
-        ) from None
-    return low, high
-
-
-def _read_spec_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except Exception as exc:  # yaml.YAMLError or json.JSONDecodeError (a ValueError)
-        problem = _first_problem(exc)
-        raise UserError(f"{path} is not valid {_format_name(path)}: {problem}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path} must hold one mapping of spec fields")
-    return data
-
-
 @click.command()
 @common_options
-@click.option(
-    "--file",
-    "spec_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Read the spec from a YAML or JSON file (other options override it).",
-)
-@click.option("--name")
-@click.option("--search", "search_term", help="Search term.")
-@click.option("--country", help="Country (ISO code or name).")
-@click.option("--sites", help="Comma-separated job sites (default linkedin,indeed).")
-@click.option(
-    "--location",
-    "locations",
-    multiple=True,
-    help="A location to search (repeatable; default: the country's largest cities).",
-)
-@click.option(
-    "--proxy", "proxies", multiple=True, help="Proxy URL (repeatable); passwords as ${ENV_VAR}."
-)
-@click.option(
-    "--results", "results_wanted", type=click.IntRange(1, 1000), help="Results per search."
-)
-@click.option("--hours-old", type=click.IntRange(1, 24 * 365), help="Max age of postings, hours.")
-@click.option("--delay", help="Random delay between searches, MIN-MAX seconds.")
-@click.option(
-    "--cycle-minutes",
-    type=click.FloatRange(0, 7 * 24 * 60),
-    help="Minimum duration of one cycle.",
-)
-@click.option(
-    "--max-cycles",
-    type=click.IntRange(1, 1_000_000),
-    help="Cycles before the worker is recycled.",
-)
-@click.option("--ca-cert", help="CA certificate for a TLS-intercepting proxy.")
-@click.option("--memory-limit-mb", type=click.IntRange(64, 65536), help="Memory limit, MiB.")
-@click.option(
-    "--schedule",
-    metavar="CRON",
-    help="Active hours as a cron expression: the node runs during every minute it matches "
-    "('* 8-20 * * 1-5' = 08:00-20:59 Mon-Fri) and rests, scheduled, outside them.",
-)
-@click.option(
-    "--active",
-    metavar="HH:MM-HH:MM",
-    help="Active hours every day, end excluded; 22:00-06:00 crosses midnight.",
-)
-@click.option(
-    "--timezone",
-    metavar="ZONE",
-    help="IANA time zone of --schedule or --active (e.g. Europe/Berlin; default UTC).",
-)
+@spec_options
 @click.option("--no-start", is_flag=True, help="Deploy without starting.")
 @click.option(
     "--host",
@@ -156,15 +71,7 @@ def deploy(
     from engine.fleet import nodes
     from engine.fleet.spec import parse_spec
 
-    data: dict[str, Any] = _read_spec_file(spec_file) if spec_file else {}
-    delay = options.pop("delay")
-    if delay:
-        data["delay_min"], data["delay_max"] = _parse_delay(delay)
-    for key, value in options.items():
-        if value is None or value == ():
-            continue
-        data[key] = list(value) if isinstance(value, tuple) else value
-    spec = parse_spec(data)
+    spec = parse_spec(spec_data(spec_file, options))
     db = state.db()
     node_id = nodes.deploy(db, spec, start=not no_start, host=host)
     stdout.print(str(node_id), markup=False, highlight=False)
@@ -224,12 +131,14 @@ def age_text(seconds: float | None) -> str:
     return f"{seconds / 3600:.0f}h"
 
 
-@click.command("nodes")
+@click.group("nodes", invoke_without_command=True)
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_state
 def list_cmd(state: CliState, as_json: bool) -> None:
-    """List the nodes with their status and live metrics."""
+    """List the nodes with their status and live metrics (`nodes export`: the fleet file)."""
+    if click.get_current_context().invoked_subcommand is not None:
+        return  # `jobfleet nodes export`: the subcommand does the work
     from engine.fleet import nodes
     from engine.fleet.hosts import supervision
 
@@ -553,16 +462,3 @@ def register(cli: click.Group) -> None:
     )
     cli.add_command(rm_cmd)
     cli.add_command(logs_cmd)
-
-
-def _format_name(path: Path) -> str:
-    return "YAML" if path.suffix.lower() in (".yaml", ".yml") else "JSON"
-
-
-def _first_problem(exc: Exception) -> str:
-    """One line about a parse error: YAML's multi-line report squeezed to its gist."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None)
-    if mark is not None and problem:
-        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
-    return " ".join(str(exc).split())

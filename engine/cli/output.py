@@ -57,6 +57,12 @@ def print_table(
     stdout.print(table)
 
 
+def print_line(value: object) -> None:
+    """One line on stdout exactly as it is: controls made visible, never wrapped (the output
+    may be piped to tools that read it line by line)."""
+    sys.stdout.write(visible_text(value, one_line=True) + "\n")
+
+
 def error(message: str) -> None:
     stderr.print(literal(f"jobfleet: error: {message}", style="red"))
 

@@ -40,6 +40,19 @@ class ConnectionSource(Protocol):
     def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]: ...
 
 
+class InTransaction:
+    """A ConnectionSource whose ``connection()`` is the caller's open transaction: functions
+    written for a pool then join it (``jobfleet apply`` makes many changes all or nothing).
+    It never commits; the caller's block does, or rolls everything back."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        yield self.conn
+
+
 class SharedConnection:
     """One connection, one transaction at a time, reconnecting after failures.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -22,8 +22,15 @@ from engine.db.connections import ConnectionSource
 from engine.db.queries import q
 from engine.errors import UserError
 from engine.fleet.events import log_event_now
+from engine.fleet.history import (
+    FieldChange,
+    SpecAction,
+    changed_by,
+    describe_changes,
+    record_spec_version,
+)
 from engine.fleet.rows import NOW, Later, NodeRow
-from engine.fleet.spec import NodeSpec, check_secret_refs
+from engine.fleet.spec import NodeSpec, SpecError, check_secret_refs, load_stored_spec
 from engine.fleet.states import Desired, NodeStatus, TransitionError, check_transition
 from engine.settings import get_settings
 
@@ -62,9 +69,15 @@ MAX_NODE_ID = 2**63 - 1
 
 
 def deploy(
-    db: ConnectionSource, spec: NodeSpec, *, start: bool = True, host: str | None = None
+    db: ConnectionSource,
+    spec: NodeSpec,
+    *,
+    start: bool = True,
+    host: str | None = None,
+    by: str | None = None,
 ) -> int:
-    """Insert a node (desired=running unless ``start=False``); returns its id.
+    """Insert a node (desired=running unless ``start=False``); returns its id. The spec is
+    the node's first version in its history, changed ``by`` (default: this user@host).
 
     ``host`` pins the node to the host of that name (registered now if no supervisor has run
     there yet): only that host's supervisor starts it, and no other host takes it over. Without
@@ -90,6 +103,7 @@ def deploy(
             ) from None
         assert row is not None
         node_id = int(row["id"])
+        record_spec_version(conn, node_id, None, spec.stored_dict(), action="deploy", by=by)
         log_event_now(
             conn,
             "info",
@@ -292,23 +306,86 @@ def request_run_once(db: ConnectionSource, node_id: int) -> None:
         log_event_now(conn, "info", "run_once_requested", "one cycle requested", node_id=node_id)
 
 
-def update_spec(db: ConnectionSource, node_id: int, spec: NodeSpec) -> None:
-    """Replace a node's spec; a running worker picks it up when it is next started."""
+@dataclass(frozen=True)
+class SpecEdit:
+    """What ``update_spec`` did: the fields it changed, and whether it asked for a restart."""
+
+    node_id: int
+    name: str
+    changes: list[FieldChange]
+    restart_requested: bool
+
+
+def update_spec(
+    db: ConnectionSource,
+    node_id: int,
+    spec: NodeSpec,
+    *,
+    restart: bool = True,
+    by: str | None = None,
+    action: SpecAction = "edit",
+) -> SpecEdit:
+    """THE way to change a node's spec (a rename included): one transaction writes the spec, a
+    version in its history and a ``spec changed`` event, and — when ``restart`` and a worker
+    runs for it — the same restart request as ``request_restart``, so its supervisor restarts
+    the worker on the new spec. An unchanged spec writes nothing."""
     check_secret_refs(spec, get_settings().secret_env)
+    who = by or changed_by()
+    new = spec.stored_dict()
     with db.connection() as conn:
-        row = conn.execute(
-            q("update_node_spec"),
-            {
-                "id": node_id,
-                "spec": json.dumps(spec.stored_dict(), allow_nan=False),
-                "locations_total": len(spec.locations),
-            },
-        ).fetchone()
+        row = conn.execute(q("lock_node_spec"), {"id": node_id}).fetchone()
         if row is None:
             raise UnknownNode(f"no node with id {node_id}")
-        log_event_now(
-            conn, "info", "spec_updated", "spec updated", node_id=node_id, spec=spec.display_dict()
+        changes = record_spec_version(
+            conn, node_id, normal_spec(row["spec"]), new, action=action, by=who
         )
+        if not changes:
+            return SpecEdit(node_id, str(row["name"]), [], False)
+        try:
+            conn.execute(
+                q("edit_node_spec"),
+                {
+                    "id": node_id,
+                    "name": spec.name,
+                    "spec": json.dumps(new, allow_nan=False),
+                    "locations_total": len(spec.locations),
+                },
+            )
+        except psycopg.errors.UniqueViolation:
+            raise UserError(
+                f"a node named {spec.name!r} already exists; choose another name"
+            ) from None
+        log_event_now(
+            conn,
+            "info",
+            "spec_changed",
+            f"spec changed: {describe_changes(changes)} (by {who})",
+            node_id=node_id,
+            fields=[c.field for c in changes],
+        )
+        runs = row["desired"] == Desired.RUNNING and row["status"] in (
+            NodeStatus.STARTING,
+            NodeStatus.RUNNING,
+        )
+        if restart and runs:
+            conn.execute(q("request_restart"), {"id": node_id})
+            log_event_now(
+                conn,
+                "info",
+                "restart_requested",
+                "restart requested (spec changed)",
+                node_id=node_id,
+            )
+    return SpecEdit(node_id, spec.name, changes, restart and runs)
+
+
+def normal_spec(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored spec with today's defaults for fields added since it was written (so they do
+    not show as changes); as it is if it no longer validates."""
+    try:
+        return load_stored_spec(stored).stored_dict()
+    except SpecError:
+        return stored
 
 
 def delete_node(db: ConnectionSource, node_id: int, *, force: bool = False) -> None:

@@ -38,13 +38,14 @@ from engine.fleet.events import EventWriter, add_secrets, prune_logs
 from engine.fleet.hosts import is_demo_host
 from engine.fleet.nodes import change_state
 from engine.fleet.rows import NOW, SupervisedNodeRow
-from engine.fleet.schedule import window_state
-from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus, TransitionError
+from engine.fleet.states import PROCESS_STATES, NodeStatus, TransitionError
 from engine.jobs.runs import prune_runs
 from engine.protocol import NODES_CHANNEL, WORKER_MODULE
 from engine.settings import Settings
+from engine.supervisor.alerts.monitor import AlertMonitor
 from engine.supervisor.environment import worker_env
 from engine.supervisor.lease import HostLease, take_over_if_lost
+from engine.supervisor.metrics import MetricsServer
 from engine.supervisor.plan import (
     CLEARED,
     Action,
@@ -118,6 +119,8 @@ class Supervisor:
         self.spool_sweeper = SpoolSweeper(
             db, settings.spool_dir, self.events, interval=settings.spool_replay_interval
         )
+        self.metrics = MetricsServer(settings, db, self.events)  # serves once the lock is held
+        self.alerts = AlertMonitor(settings, db, self.conn, self.events)
         self.host_id: int | None = None
         self._listener: Listener | None = None
         self._tracked: dict[int, Tracked] = {}
@@ -149,6 +152,7 @@ class Supervisor:
             pid=os.getpid(),
             host=hostname,
         )
+        self.metrics.start()
         return host_id
 
     def start(self) -> None:
@@ -203,6 +207,8 @@ class Supervisor:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout if timeout is not None else 30)
         self.spool_sweeper.stop()
+        self.metrics.stop()
+        self.alerts.close()
         if stop_workers:
             self._stop_all_workers()
         else:
@@ -283,6 +289,7 @@ class Supervisor:
                 prune_runs(self.conn, keep_days=self.settings.runs_keep_days)
         except (DatabaseUnavailable, psycopg.OperationalError):
             self._db_went_down()
+        self.alerts.tick(db_down=self._db_down)  # never raises; sends from its own thread
 
     def _db_went_down(self) -> None:
         if not self._db_down:
@@ -382,7 +389,7 @@ class Supervisor:
             return
         if node_id not in self._tracked and status in PROCESS_STATES | {S.LOST} and mine:
             self._adopt_or_clean(row)
-        view = _node_view(row, status)
+        view = NodeView.from_row(row, status)
         proc = self._proc_view(node_id)
         for action in plan(view, proc, self.policy, in_grace=self._in_grace(), memory_ok=memory_ok):
             self._do(action, view)
@@ -565,27 +572,6 @@ class Supervisor:
                 tracked.kill_sent = time.monotonic()
                 tracked.killed_on_request = True
             raise
-
-
-def _node_view(row: SupervisedNodeRow, status: NodeStatus) -> NodeView:
-    return NodeView(
-        id=row.id,
-        status=status,
-        desired=Desired(row.desired),
-        stop_requested=row.stop_requested,
-        kill_requested=row.kill_requested,
-        has_heartbeat=row.has_heartbeat,
-        heartbeat_age_s=row.heartbeat_age_s,
-        fast_crashes=row.fast_crashes,
-        start_due=row.start_due,
-        memory_limit_mb=int(row.spec.get("memory_limit_mb") or 256),
-        last_exit=row.last_exit,
-        restarts=row.restarts,
-        last_error=row.last_error,
-        run_once=row.run_once,
-        next_start_at=row.next_start_at,
-        **vars(window_state(row.spec, row.db_now)),
-    )
 
 
 def _rotate(path: Path) -> None:

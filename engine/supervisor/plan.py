@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from engine.fleet.rows import NOW, Later
+from engine.fleet.rows import NOW, Later, SupervisedNodeRow
+from engine.fleet.schedule import window_state
 from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus
 from engine.protocol import EXIT_CONFIG, EXIT_ONCE, EXIT_RECYCLE
 from engine.settings import Settings
@@ -54,6 +55,28 @@ class NodeView:
     next_start_at: datetime | None = None
     # One cycle now, whatever the window and desired say (jobfleet run-once).
     run_once: bool = False
+
+    @classmethod
+    def from_row(cls, row: SupervisedNodeRow, status: NodeStatus) -> NodeView:
+        """The view of a row the supervisor read, with ``status`` as it judged it."""
+        return cls(
+            id=row.id,
+            status=status,
+            desired=Desired(row.desired),
+            stop_requested=row.stop_requested,
+            kill_requested=row.kill_requested,
+            has_heartbeat=row.has_heartbeat,
+            heartbeat_age_s=row.heartbeat_age_s,
+            fast_crashes=row.fast_crashes,
+            start_due=row.start_due,
+            memory_limit_mb=int(row.spec.get("memory_limit_mb") or 256),
+            last_exit=row.last_exit,
+            restarts=row.restarts,
+            last_error=row.last_error,
+            run_once=row.run_once,
+            next_start_at=row.next_start_at,
+            **vars(window_state(row.spec, row.db_now)),
+        )
 
 
 @dataclass(frozen=True)

@@ -300,11 +300,15 @@ class Worker:
                     "proxy_ok",
                     f"proxy {shown_proxy(proxy)} exits at {result.exit_ip}",
                     node_id=self.node_id,
+                    proxy=shown_proxy(proxy),  # which proxy: alerts close per proxy
                 )
             else:
                 self._proxy_ok_at.pop(proxy, None)
                 self.events.error(
-                    "proxy_failed", result.error or "proxy check failed", node_id=self.node_id
+                    "proxy_failed",
+                    result.error or "proxy check failed",
+                    node_id=self.node_id,
+                    proxy=shown_proxy(proxy),
                 )
                 self._record_error(result.error or "proxy check failed")
         return usable or None

@@ -1,4 +1,4 @@
--- Queries of engine/fleet/nodes.py: deploy, list, control and delete nodes. ensure_host and
+-- Queries of engine/fleet/nodes.py: deploy, list, control, edit and delete nodes. ensure_host and
 -- host_id_by_name are also used by the supervisor (engine/supervisor/loop.py).
 
 -- name: insert_node
@@ -80,8 +80,13 @@ INSERT INTO hosts (hostname) VALUES (%(hostname)s) ON CONFLICT (hostname) DO NOT
 -- name: host_id_by_name
 SELECT id FROM hosts WHERE hostname = %(hostname)s;
 
--- name: update_node_spec
-UPDATE nodes SET spec = %(spec)s, locations_total = %(locations_total)s, updated_at = now()
+-- name: lock_node_spec
+-- update_spec: the spec it replaces, and whether a worker runs (to restart it).
+SELECT id, name, spec, status::text AS status, desired FROM nodes WHERE id = %(id)s FOR UPDATE;
+
+-- name: edit_node_spec
+UPDATE nodes SET name = %(name)s, spec = %(spec)s, locations_total = %(locations_total)s,
+       updated_at = now()
 WHERE id = %(id)s
 RETURNING id;
 

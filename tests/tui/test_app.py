@@ -514,3 +514,64 @@ def test_demo_deploy_form_is_prefilled_and_pins_nodes_to_the_demo_host(
     row = nodes.get_node(db, "demo-extra")
     assert row.spec["proxies"] == [proxy] and row.spec["ca_cert"] == str(ca)
     assert row.host == "demo@box" and row.pinned
+
+
+def test_edit_key_opens_the_form_prefilled_and_saves_through_update_spec(
+    settings: Any, db: Any
+) -> None:
+    from textual.widgets import TextArea
+
+    from engine.fleet.history import spec_history
+
+    node_id = _deploy(db, "edit-me")
+    nodes.deploy(
+        db, parse_spec({"name": "other", "search_term": "x", "country": "DE"}), start=False
+    )
+
+    async def run() -> None:
+        app = make_app(settings, db)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: _card(app, node_id), "card appears")
+            _grid(app).select(node_id)
+            await pilot.press("e")
+            form = await wait_for(
+                pilot, lambda: isinstance(app.screen, DeployScreen) and app.screen, "edit form"
+            )
+            assert form.editing == node_id
+            assert form.query_one("#f-name", Input).value == "edit-me"
+            assert form.query_one("#f-search_term", Input).value == "python"
+            assert form.query_one("#f-results_wanted", Input).value == "20"
+            assert form.query_one("#f-country", Select).value == "DE"
+            assert form.query_one("#f-locations", TextArea).text == "Berlin"
+            assert "Save" in str(form.query_one("#deploy").label)
+
+            # Invalid: the form says why and nothing is written.
+            form.query_one("#f-results_wanted", Input).value = "0"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: form.deploying is False, "save refused")
+            assert isinstance(app.screen, DeployScreen)
+            # A name that is taken: said on the name field, nothing written.
+            form.query_one("#f-results_wanted", Input).value = "45"
+            form.query_one("#f-name", Input).value = "OTHER"
+            await pilot.press("ctrl+s")
+            err = form.query_one("#err-name", Static)
+            await wait_for(
+                pilot, lambda: err.display and "already exists" in str(err.render()), "taken"
+            )
+            assert nodes.get_node(db, node_id).spec["results_wanted"] == 20
+
+            form.query_one("#f-name", Input).value = "edit-me"
+            form.query_one("#f-search_term", Input).value = "golang"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "form closed")
+            spec = nodes.get_node(db, node_id).spec
+            assert (spec["search_term"], spec["results_wanted"]) == ("golang", 45)
+            assert len(nodes.list_nodes(db)) == 2  # edited, not deployed anew
+            latest = spec_history(db, node_id)[0]
+            assert latest.action == "edit"
+            assert [c["field"] for c in latest.changes] == ["search_term", "results_wanted"]
+            await wait_for(
+                pilot, lambda: "golang" in _card(app, node_id).plain, "card shows the new term"
+            )
+
+    asyncio.run(run())

@@ -79,6 +79,13 @@ class DashboardScreen(Screen[None]):
         Binding("l", "logs", "Logs", tooltip="Live logs of the selected node"),
         Binding("a", "all_logs", "All logs", tooltip="Live logs of every node and supervisor"),
         Binding("c", "clone", "Clone", tooltip="Deploy form prefilled from the selected node"),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            show=False,
+            tooltip="Edit the selected node's spec (a running worker restarts on it)",
+        ),
         Binding("j", "jobs", "Jobs", tooltip="Browse and search scraped jobs"),
         Binding("h", "hosts", "Hosts", tooltip="Hosts and whether their supervisor is alive"),
         Binding("slash", "filter", "Filter", tooltip="Filter cards by name or search term"),
@@ -283,7 +290,10 @@ class DashboardScreen(Screen[None]):
             return
         app.node_action(action, node_id, name)
 
-    def action_deploy(self, initial: dict[str, Any] | None = None) -> None:
+    def action_deploy(
+        self, initial: dict[str, Any] | None = None, editing: int | None = None
+    ) -> None:
+        """The deploy form: empty, a clone's (``initial``), or a node's to edit (``editing``)."""
         from tui.screens.deploy import DeployScreen
 
         app: Any = self.app
@@ -297,8 +307,16 @@ class DashboardScreen(Screen[None]):
                 app.request_refresh()
 
         self.app.push_screen(
-            DeployScreen(app.db, initial=initial, preset=app.deploy_preset), deployed
+            DeployScreen(app.db, initial=initial, preset=app.deploy_preset, editing=editing),
+            deployed,
         )
+
+    def action_edit(self, node_id: int | None = None) -> None:
+        """The deploy form prefilled from a node's spec (the selected one by default)."""
+        node = self.grid.nodes.get(node_id) if node_id is not None else self._selected()
+        if node is None:
+            return
+        self.action_deploy(dict(node_spec(node)), editing=int(node["id"]))
 
     def action_clone(self) -> None:
         node = self._selected()

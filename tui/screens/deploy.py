@@ -1,4 +1,6 @@
 """The deploy form: every NodeSpec field, validated by the model itself, messages inline.
+The same form edits a node (key ``e``): prefilled from its spec, saved by ``nodes.update_spec``
+(the function behind ``jobfleet edit``), which restarts a running worker.
 
 Validation, the location pool, the proxy check and the deploy all run in thread workers (the
 country tables and the gazetteer load on first use; a proxy check waits on the network). A field
@@ -136,7 +138,7 @@ def validation_errors(data: dict[str, Any]) -> dict[str, str]:
 
 
 class DeployScreen(ModalScreen[int | None]):
-    """Returns the new node's id, or None when cancelled."""
+    """Returns the new (or edited) node's id, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", tooltip="Close the form without deploying"),
@@ -150,11 +152,14 @@ class DeployScreen(ModalScreen[int | None]):
         *,
         initial: dict[str, Any] | None = None,
         preset: DeployPreset | None = None,
+        editing: int | None = None,
     ) -> None:
-        """``initial``: a clone's values; ``preset``: the app mode's values, host and hint."""
+        """``initial``: a clone's values (or, with ``editing``, the node's spec); ``preset``:
+        the app mode's values, host and hint; ``editing``: the id of the node to change."""
         super().__init__()
         self.db = db
-        self.cloning = bool(initial)
+        self.editing = editing
+        self.cloning = bool(initial) and editing is None
         self.preset = preset or DeployPreset()
         self.initial = dict(initial or self.preset.values)
         self.touched: set[str] = set()
@@ -167,8 +172,10 @@ class DeployScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog deploy"):
             title = "Clone a node" if self.cloning else "Deploy a new node"
-            yield Static(title, classes="dialog-title")
-            if self.preset.hint:
+            if self.editing is not None:
+                title = f"Edit node {clean(self.initial.get('name'))} (a running worker restarts)"
+            yield Static(title, classes="dialog-title", markup=False)
+            if self.preset.hint and self.editing is None:
                 yield Static(self.preset.hint, id="preset-hint", markup=False)
             with VerticalScroll(id="form"):
                 for name in ALL_FIELDS:
@@ -179,7 +186,8 @@ class DeployScreen(ModalScreen[int | None]):
                             yield Static("", id="proxy-result")
             yield Static("", id="form-error", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Deploy (Ctrl+S)", id="deploy", variant="primary")
+                label = "Deploy (Ctrl+S)" if self.editing is None else "Save (Ctrl+S)"
+                yield Button(label, id="deploy", variant="primary")
                 yield Button("Cancel (Esc)", id="cancel")
 
     def _widget(self, name: SpecField) -> Widget:
@@ -396,16 +404,22 @@ class DeployScreen(ModalScreen[int | None]):
         from engine.fleet import nodes
         from engine.fleet.spec import parse_spec
 
+        saved = ""
         try:
             spec = parse_spec(data)
-            node_id = nodes.deploy(db, spec, start=True, host=self.preset.host)
+            if self.editing is None:
+                node_id = nodes.deploy(db, spec, start=True, host=self.preset.host)
+            else:
+                node_id = self.editing
+                result = nodes.update_spec(db, node_id, spec)
+                saved = _saved_text(result)
         except UserError as exc:
             message = clean(str(exc), max_len=300)
             field = "name" if "name" in message.split(":")[0] or "exists" in message else "spec"
             self.post_message(FormChecked({field: message}, submit=False))
             self.post_message(DeployFailed(message))
             return
-        self.post_message(Deployed(int(node_id)))
+        self.post_message(Deployed(int(node_id), saved))
 
     def on_deploy_failed(self, message: DeployFailed) -> None:
         self.deploying = False
@@ -414,9 +428,20 @@ class DeployScreen(ModalScreen[int | None]):
         self._set_form_error(message.text)
 
     def on_deployed(self, message: Deployed) -> None:
-        self.app.notify(f"Deployed node #{message.node_id}", markup=False)
+        done = message.saved or f"Deployed node #{message.node_id}"
+        self.app.notify(done, markup=False)
         self.dismiss(message.node_id)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _saved_text(result: Any) -> str:
+    """What an edit did, for the notification (``result``: ``nodes.SpecEdit``)."""
+    name = clean(result.name)
+    if not result.changes:
+        return f"{name}: no change"
+    fields = ", ".join(clean(c.field) for c in result.changes)
+    restart = "; its worker restarts" if result.restart_requested else ""
+    return f"Saved {name}: {fields} changed{restart}"
