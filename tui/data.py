@@ -96,8 +96,8 @@ class QuickFailSource:
 class FleetData:
     """Blocking reads for the dashboard; one instance per app."""
 
-    # Sparklines change slowly (hourly buckets): refreshing them on every 1 s poll would be
-    # the dashboard's heaviest query for no visible gain.
+    # Sparklines change slowly (buckets of a minute or more): refreshing them on every 1 s poll
+    # would be the dashboard's heaviest query for no visible gain.
     SPARK_EVERY_S = 30.0
     # Which supervisors are alive is read from pg_locks: every few polls is soon enough.
     SUPERVISORS_EVERY_S = 5.0
@@ -166,7 +166,11 @@ class FleetData:
         stale = time.monotonic() - self._sparks_at > self.SPARK_EVERY_S
         missing = any(i not in self._sparks for i in ids)
         if ids and (force_sparks or stale or missing):
-            self._sparks = self._timed(lambda: nodes.jobs_per_hour(self.db, ids))
+            from engine.jobs.history import sparklines
+
+            fixed = self._fixed_now() if self._fixed_now else None
+            lines = self._timed(lambda: sparklines(self.db, ids, now=fixed))
+            self._sparks = {i: line.values for i, line in lines.items()}
             self._sparks_at = time.monotonic()
         now = self._fixed_now() if self._fixed_now else totals.db_now
         return FleetSnapshot(

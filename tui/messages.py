@@ -18,7 +18,9 @@ from tui.data import FleetSnapshot
 from tui.widgets.log_view import LogEntry
 
 if TYPE_CHECKING:
+    from engine.jobs.history import NodeHistory
     from engine.jobs.search import JobQuery
+    from engine.jobs.stats import DailyStats
     from engine.supervisor.loop import Supervisor
 
 # --- the app ---
@@ -117,6 +119,22 @@ class JobsFound(Message):
 
 
 @dataclass
+class JobsCounted(Message):
+    """How many postings match a query (``exact``: counted, else the planner's estimate)."""
+
+    job_query: JobQuery
+    total: int
+    exact: bool
+
+
+@dataclass
+class JobStatsLoaded(Message):
+    """New postings per day by site and by country, for the jobs screen's chart."""
+
+    stats: DailyStats
+
+
+@dataclass
 class ExportDone(Message):
     path: Path
     count: int
@@ -149,3 +167,14 @@ class HostsRead(Message):
 
     hosts: list[dict[str, Any]]
     error: str = ""
+
+
+# --- the node screen ---
+
+
+@dataclass
+class NodeHistoryLoaded(Message):
+    """A node's row (None once removed) and its history over the window shown."""
+
+    node: dict[str, Any] | None
+    history: NodeHistory

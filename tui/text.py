@@ -93,3 +93,11 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, UserError):
         return text
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+
+def count_ticks(top: int, most: int = 5) -> list[int]:
+    """Whole-number ticks from 0 to at least ``top`` for a chart's count axis (plotext would
+    label a count of 1 with 0.17, 0.33, …): at most ``most`` + 1 of them, evenly spaced."""
+    top = max(1, top)
+    step = max(1, -(-top // most))
+    return list(range(0, top + step, step))

@@ -38,7 +38,11 @@ def _filter_options(func: F) -> F:
         click.option("--region", metavar="CODE", help="Region code without the country (NY, BY)."),
         click.option("--city", help="City name (case-insensitive)."),
         click.option("--site", help="Job board (linkedin, indeed, ...)."),
-        click.option("--remote", is_flag=True, default=None, help="Remote postings only."),
+        click.option(
+            "--remote/--on-site",
+            default=None,
+            help="Remote postings only, or on-site ones only (default: both).",
+        ),
         click.option(
             "--days",
             type=click.IntRange(0, 36_500),
@@ -237,22 +241,36 @@ def show(state: CliState, job_id: int, as_json: bool) -> None:
 
 @jobs_group.command("stats")
 @common_options
+@click.option(
+    "--days",
+    type=click.IntRange(1, 366),
+    default=30,
+    show_default=True,
+    help="Days (UTC, today included) in the per-day charts.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @pass_state
-def stats(state: CliState, as_json: bool) -> None:
-    """How many jobs and postings: in total, today, by site, by country, by day.
+def stats(state: CliState, days: int, as_json: bool) -> None:
+    """How many jobs and postings: in total, today, by site, by country, and new postings per
+    day by site and by country (charts on a terminal, plain columns when piped).
 
     A job is a group of postings of one job (cross-posts, reposts, agency copies): "jobs" counts
     groups, "postings" counts rows (total = postings).
+
+    Example: jobfleet jobs stats --days 14
     """
+    import sys
+
     from engine.jobs.groups import group_counts
     from engine.jobs.search import job_stats
+    from engine.jobs.stats import postings_per_day
 
     db = state.db()
     report = job_stats(db)
     report.update(group_counts(db))
+    daily = postings_per_day(db, days)
     if as_json:
-        print_json(report)
+        print_json({**report, **daily.as_json()})
         return
     print_table(
         [
@@ -265,11 +283,24 @@ def stats(state: CliState, as_json: bool) -> None:
     for title, key, label in (
         ("by site", "by_site", "site"),
         ("by country", "by_country", "country"),
-        ("new per day (30 days)", "by_day", "day"),
     ):
         rows = [{label: k or "?", "postings": v} for k, v in report[key].items()]
         if rows:
             print_table(rows, [label, "postings"], title=title)
+    if not report["total"]:
+        return
+    for what, series in (("site", daily.by_site.top()), ("country", daily.by_country.top())):
+        title = f"new per day by {what} ({days} days, UTC)"
+        stdout.print()
+        if sys.stdout.isatty():
+            from engine.cli.charts import stacked_bars
+
+            stdout.print(stacked_bars(series, title, stdout.width))
+        else:
+            from engine.cli.charts import plain_columns
+
+            rows, columns = plain_columns(series, "day")
+            print_table(rows, columns, title=title)
 
 
 @jobs_group.command("import")

@@ -40,8 +40,9 @@ def list_runs(
 
 def prune_runs(db: ConnectionSource, *, keep_days: float) -> int:
     """Retention: delete the scrapes that started more than ``keep_days`` ago (index on
-    started_at, sql/0012). Node health reads only the last few scrapes per site, so old rows
-    are history only."""
+    started_at, sql/0012), and the RSS samples as old (sql/0018). Node health reads only the
+    last few scrapes per site, so old rows are history only. Returns the scrapes deleted."""
     with db.connection() as conn:
         cur = conn.execute(q("prune_scrape_runs_by_age"), {"keep_days": keep_days})
+        conn.execute(q("prune_rss_samples_by_age"), {"keep_days": keep_days})
         return max(cur.rowcount, 0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+
 from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import UserError
@@ -33,6 +35,14 @@ class JobQuery:
     offset: int = 0
     # One row per job (group of postings) rather than one per posting.
     grouped: bool = False
+    # A column of SORTS; "posted" newest first is the default (and the fast path).
+    sort: str = "posted"
+    descending: bool = True
+
+
+# What results can be sorted by (the jobs browser's columns). The order of each is in
+# sql/queries/jobs_browse.sql; ties fall back to newest first.
+SORTS = ("posted", "title", "company", "location", "remote", "type", "salary", "site")
 
 
 def query_params(query: JobQuery) -> dict[str, Any]:
@@ -61,7 +71,7 @@ def query_params(query: JobQuery) -> dict[str, Any]:
         "region": region.upper() if region else None,
         "city": _city_filter(_clean_input(query.city), country),
         "site": site.lower() if site else None,
-        "remote": True if query.remote else None,
+        "remote": query.remote if isinstance(query.remote, bool) else None,
         "days": query.days,
         "limit": min(query.limit, 10_000),
         "offset": query.offset,
@@ -81,6 +91,12 @@ def _city_filter(city: str | None, country: str | None) -> str | None:
     return "|".join(reversed(list(unique.values()))) or None
 
 
+def sort_params(query: JobQuery) -> dict[str, Any]:
+    if query.sort not in SORTS:
+        raise UserError(f"cannot sort by {query.sort!r}; choose one of {', '.join(SORTS)}")
+    return {"sort": query.sort, "descending": bool(query.descending)}
+
+
 def _clean_input(value: str | None) -> str | None:
     if value is None:
         return None
@@ -93,6 +109,13 @@ def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
     ``query.grouped`` one row per job (group of postings), newest first by its newest matching
     posting, with the group's boards and best-known fields (engine/jobs/merged.py). The same
     page as the plain query (``plain_search``), found faster (engine/jobs/newest.py)."""
+    if (query.sort, query.descending) != ("posted", True):
+        # Another order (a column of the jobs browser): every matching posting is sorted, one
+        # row per posting (grouping is the newest-first view's).
+        sorted_params = {**query_params(query), **sort_params(query)}
+        with db.connection() as conn:
+            rows = conn.execute(q("jobs_search_sorted"), sorted_params, prepare=False).fetchall()
+        return [dict(row) for row in rows]
     params = range_params(query_params(query), grouped=query.grouped)
     with db.connection() as conn:
         refresh_shares(conn)
@@ -114,6 +137,28 @@ def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
         )
         postings.append(posting)
     return merge_groups(list(page.values()), postings)
+
+
+# An exact count that takes longer than this gives way to the planner's estimate.
+COUNT_GUARD_MS = 300
+
+
+def count_jobs(db: Database, query: JobQuery) -> tuple[int, bool]:
+    """How many match ``query`` (paging ignored): jobs when ``query.grouped``, else postings;
+    and whether that is exact. Counted when that takes under COUNT_GUARD_MS, else the planner's
+    estimate of the matching *postings* (a million matches are not counted on every keystroke).
+    """
+    params = {**query_params(query), "grouped": query.grouped}
+    with db.connection() as conn:
+        try:
+            with conn.transaction():
+                conn.execute(q("search_guard"), {"ms": str(COUNT_GUARD_MS)})
+                row = conn.execute(q("jobs_count"), params, prepare=False).fetchone()
+            return (int(row["n"]) if row else 0), True
+        except psycopg.errors.QueryCanceled:
+            plan = conn.execute(q("jobs_count_estimate"), params, prepare=False).fetchone()
+            rows = next(iter(plan.values()))[0]["Plan"]["Plan Rows"] if plan else 0
+            return int(rows), False
 
 
 def get_job(db: Database, job_id: int) -> dict[str, Any] | None:

@@ -18,3 +18,6 @@ LIMIT %(limit)s;
 
 -- name: prune_scrape_runs_by_age
 DELETE FROM scrape_runs WHERE started_at < now() - make_interval(secs => %(keep_days)s * 86400);
+
+-- name: prune_rss_samples_by_age
+DELETE FROM node_rss_samples WHERE sampled_at < now() - make_interval(secs => %(keep_days)s * 86400);

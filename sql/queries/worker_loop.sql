@@ -2,11 +2,22 @@
 
 -- name: worker_heartbeat
 -- Only the worker recorded on the row may beat for it (a replaced worker gets no row back).
-UPDATE nodes n SET heartbeat_at = now(), rss_bytes = %(rss)s, updated_at = now()
-WHERE n.id = %(id)s AND n.pid = %(pid)s
-RETURNING n.stop_requested, n.kill_requested, n.desired, n.run_once,
-          (SELECT extract(epoch FROM now() - h.heartbeat_at)::double precision
-           FROM hosts h WHERE h.id = n.host_id) AS host_age_s;
+-- Every five minutes the beat also keeps its RSS in node_rss_samples (sql/0018): the node
+-- screen's memory chart; one primary-key probe per beat.
+WITH beat AS (
+    UPDATE nodes n SET heartbeat_at = now(), rss_bytes = %(rss)s, updated_at = now()
+    WHERE n.id = %(id)s AND n.pid = %(pid)s
+    RETURNING n.id, n.stop_requested, n.kill_requested, n.desired, n.run_once,
+              (SELECT extract(epoch FROM now() - h.heartbeat_at)::double precision
+               FROM hosts h WHERE h.id = n.host_id) AS host_age_s
+), sample AS (
+    INSERT INTO node_rss_samples (node_id, rss_bytes)
+    SELECT beat.id, %(rss)s FROM beat
+    WHERE NOT EXISTS (SELECT 1 FROM node_rss_samples s
+                      WHERE s.node_id = beat.id AND s.sampled_at > now() - interval '5 minutes')
+    ON CONFLICT DO NOTHING
+)
+SELECT stop_requested, kill_requested, desired, run_once, host_age_s FROM beat;
 
 -- name: worker_row
 SELECT n.id, n.name, n.spec, n.pid, n.status::text AS status, n.desired, n.stop_requested,

@@ -91,6 +91,12 @@ def test_deploy_run_stop_start_kill(sim, fast_env, fast_db, supervisor, db_url):
     row = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")
     pid = row.pid
     assert workers_by_node(db_url) == {node_id: [pid]}
+    # The real worker's heartbeat keeps an RSS sample (sql/0018) for the node screen's chart.
+    with fast_db.connection() as conn:
+        sample = conn.execute(
+            "SELECT rss_bytes FROM node_rss_samples WHERE node_id = %s", (node_id,)
+        ).fetchone()
+    assert sample is not None and sample["rss_bytes"] > 0
 
     cli(fast_env, "stop", "e2e")
     wait_for(lambda: nodes.get_node(fast_db, node_id).status == "stopped", what="stopped")

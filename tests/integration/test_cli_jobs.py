@@ -109,8 +109,21 @@ def test_show_and_stats(imported: dict[str, str]) -> None:
     assert stats["total"] == 12
     assert stats["by_site"] == {"linkedin": 6, "indeed": 6}
     assert stats["by_country"] == {"US": 9, "DE": 3}
+    # New per day (UTC) by site and by country: the import saw all twelve today.
+    assert stats["days"] == 30
+    ((day, sites),) = stats["per_day_by_site"].items()
+    assert sites == {"linkedin": 6, "indeed": 6}
+    assert stats["per_day_by_country"] == {day: {"US": 9, "DE": 3}}
+    assert stats["first_day"] < day
+    week = json.loads(jobfleet(imported, "jobs", "stats", "--days", "7", "--json").stdout)
+    assert week["days"] == 7 and week["per_day_by_site"] == stats["per_day_by_site"]
     plain = jobfleet(imported, "jobs", "stats")
     assert plain.returncode == 0 and "total" in plain.stdout
+    # Piped: the per-day numbers as plain columns, a day per line (no bars).
+    assert "new per day by site (30 days, UTC)" in plain.stdout
+    today = next(ln for ln in plain.stdout.splitlines() if ln.startswith(day))
+    assert today.split()[1:] in (["12", "6", "6"],)
+    assert "█" not in plain.stdout
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])

@@ -14,6 +14,7 @@ from engine.fleet.states import NodeStatus
 from tests.tui.helpers import make_app, wait_for
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.deploy import DeployScreen
+from tui.screens.export_dialog import ExportDialog
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.jobs import JobsScreen
 from tui.screens.logs import LogsScreen
@@ -321,8 +322,10 @@ def test_jobs_search_and_detail_render_scraped_text_literally(settings: Any, db:
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen, "back to results")
 
-            # Export the current results (the search for "python").
+            # Export the current results (the search for "python"): the dialog's defaults.
             await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), "export dialog")
+            await pilot.press("enter")
             exports = settings.home / "exports"
             await wait_for(pilot, lambda: list(exports.glob("jobs-*.csv")), "export file")
             (out,) = list(exports.glob("jobs-*.csv"))
@@ -378,7 +381,8 @@ def test_jobs_browser_merges_the_postings_of_one_job(settings: Any, db: Any) -> 
             first = table.get_row_at(0)
             assert first[0].plain == "Rust Backend Engineer"
             assert first[2].plain == "Munich, DE"  # the most precise location of the group
-            assert first[4].plain == "linkedin" and first[5].plain == "indeed, glassdoor"
+            cell = dict(zip(screen._columns, first, strict=True))
+            assert cell["site"].plain == "linkedin" and cell["also"].plain == "indeed, glassdoor"
 
             table.focus()
             await pilot.press("a")  # every posting

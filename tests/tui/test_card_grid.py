@@ -13,7 +13,7 @@ from typing import Any
 from engine.fleet import nodes
 from engine.fleet.spec import parse_spec
 from tests.tui.helpers import make_app, wait_for
-from tui.screens.logs import LogsScreen
+from tui.screens.node_detail import NodeDetailScreen
 from tui.widgets.card_grid import CardGrid
 from tui.widgets.node_card import CARD_HEIGHT
 
@@ -77,7 +77,7 @@ def test_keys_move_the_selection_and_scroll_it_into_view(settings: Any, db: Any)
     asyncio.run(run())
 
 
-def test_click_selects_and_double_click_opens_the_logs(settings: Any, db: Any) -> None:
+def test_click_selects_and_double_click_opens_the_node_screen(settings: Any, db: Any) -> None:
     ids = _deploy_many(db, 4)
 
     async def run() -> None:
@@ -95,7 +95,9 @@ def test_click_selects_and_double_click_opens_the_logs(settings: Any, db: Any) -
             assert grid.selected_id == ids[3]
             await pilot.double_click(CardGrid, offset=(3, 2))
             screen = await wait_for(
-                pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen, "logs screen"
+                pilot,
+                lambda: isinstance(app.screen, NodeDetailScreen) and app.screen,
+                "node screen",
             )
             assert grid.selected_id == ids[0]
             assert screen.node_id == ids[0]

@@ -239,6 +239,103 @@ def test_jobs(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> No
             pilot, lambda: isinstance(pilot.app.screen, JobsScreen) and pilot.app.screen, "jobs"
         )
         await wait_for(pilot, lambda: screen.query_one(DataTable).row_count == 12, "rows")
+        await wait_for(pilot, lambda: screen.total == 12, "count")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)
+
+
+def seed_history(db: Database, node_id: int = 1) -> None:
+    """30 hours of scrapes of one node (two sites, some failures) and its memory every five
+    minutes, at fixed times before NOW."""
+    outcomes = ["ok", "ok", "ok", "blocked", "ok", "timeout", "ok", "ok", "error"]
+    errors = {
+        "blocked": "HTTP 429 Too Many Requests",
+        "timeout": "search child timed out after 180 s",
+        "error": "[bold red]pwn[/] \x1b[31mboom",
+    }
+    with db.connection() as conn:
+        for i in range(90):  # a scrape every 20 minutes
+            started = NOW - timedelta(minutes=20 * i + 7)
+            outcome = outcomes[i % len(outcomes)]
+            found = 0 if outcome != "ok" else 10 + (i * 7) % 15
+            conn.execute(
+                "INSERT INTO scrape_runs (node_id, site, location, started_at, finished_at,"
+                " found, new, outcome, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    node_id,
+                    "linkedin" if i % 2 else "indeed",
+                    ["Berlin", "Hamburg", "München"][i % 3],
+                    started,
+                    started + timedelta(seconds=20 + (i * 13) % 50),
+                    found,
+                    found // (1 + i % 4),
+                    outcome,
+                    errors.get(outcome),
+                ),
+            )
+        for i in range(24 * 12):
+            conn.execute(
+                "INSERT INTO node_rss_samples (node_id, sampled_at, rss_bytes) VALUES (%s, %s, %s)",
+                (node_id, NOW - timedelta(minutes=5 * i + 1), (150 + (288 - i) // 8 + i % 5) << 20),
+            )
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("window", ["24h", "7d"])
+def test_node_detail(
+    snap_compare: Any, snapshot_app: Any, db: Database, size: tuple[int, int], window: str
+) -> None:
+    from tui.screens.node_detail import NodeDetailScreen
+
+    seed_history(db)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _dashboard_ready(pilot)
+        await pilot.press("enter")  # the first card (berlin-python, node 1) is selected
+        screen = await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, NodeDetailScreen) and pilot.app.screen,
+            "node screen",
+        )
+        await wait_for(pilot, lambda: screen.loads == 1, "history")
+        if window == "7d":
+            await pilot.press("t")
+            await wait_for(pilot, lambda: screen.loads == 2, "week")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)
+
+
+def test_dashboard_young_node_sparkline(snap_compare: Any, snapshot_app: Any, db: Database) -> None:
+    """paris-data has scraped for eight minutes: its sparkline has a bar per minute."""
+    with db.connection() as conn:
+        for minute in range(8):
+            started = NOW - timedelta(minutes=minute, seconds=30)
+            conn.execute(
+                "INSERT INTO scrape_runs (node_id, site, started_at, finished_at, found, new,"
+                " outcome) VALUES (2, 'indeed', %s, %s, 10, %s, 'ok')",
+                (started, started + timedelta(seconds=20), (minute * 5) % 9),
+            )
+    assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=_dashboard_ready)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (160, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_jobs_with_chart(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> None:
+    """The jobs browser with its chart panel (g): new postings per day by site and country."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from textual.widgets import DataTable
+
+        await _dashboard_ready(pilot)
+        await pilot.press("j")
+        screen = await wait_for(
+            pilot, lambda: isinstance(pilot.app.screen, JobsScreen) and pilot.app.screen, "jobs"
+        )
+        await wait_for(pilot, lambda: screen.query_one(DataTable).row_count == 12, "rows")
+        await wait_for(pilot, lambda: screen.total == 12, "count")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: screen.stats is not None, "chart")
         await pilot.pause()
 
     assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)

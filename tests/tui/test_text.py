@@ -95,7 +95,9 @@ def test_help_lists_every_screen_binding() -> None:
     sections = dict(help_sections(JobfleetApp.BINDINGS))
     assert any(key == "ctrl+q" for key, _ in sections["Everywhere"])
     dashboard_keys = {key for key, _ in sections["Dashboard"]}
-    assert {"n", "s", "x", "k", "r", "Del", "l, Enter", "c", "j", "/"} <= dashboard_keys
+    assert {"n", "s", "x", "k", "r", "Del", "Enter", "l", "c", "j", "/"} <= dashboard_keys
+    assert {"t", "Esc, q", "l"} <= {key for key, _ in sections["Node"]}
+    assert {"s", "c", "g", "o", "e"} <= {key for key, _ in sections["Jobs browser"]}
     assert any(key == "ctrl+s" for key, _ in sections["Deploy form"])
     assert all(what for rows in sections.values() for _, what in rows)
 
@@ -121,3 +123,12 @@ def test_deploy_form_has_every_spec_field_once_labelled_by_its_title() -> None:
     for name in ALL_FIELDS:
         title = NodeSpec.model_fields[name].title
         assert title and LABELS[name].startswith(title)
+
+
+def test_count_ticks_are_whole_numbers() -> None:
+    from tui.text import count_ticks
+
+    assert count_ticks(0) == [0, 1]
+    assert count_ticks(1) == [0, 1]
+    assert count_ticks(5) == [0, 1, 2, 3, 4, 5]
+    assert count_ticks(36) == [0, 8, 16, 24, 32, 40]

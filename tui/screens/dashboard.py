@@ -49,7 +49,7 @@ ACTION_BUTTONS = [
     ("kill", "Kill", "Kill the selected node's worker now (k, asks first)"),
     ("restart", "Restart", "Restart the selected node (r)"),
     ("delete", "Delete", "Delete the selected node (Del, asks first)"),
-    ("logs", "Logs", "Live logs of the selected node (l or Enter)"),
+    ("logs", "Logs", "Live logs of the selected node (l)"),
     ("clone", "Clone", "Deploy form prefilled from the selected node (c)"),
     ("jobs", "Jobs", "Browse scraped jobs (j)"),
 ]
@@ -73,7 +73,10 @@ class DashboardScreen(Screen[None]):
             tooltip="Run one cycle now (a stopped or scheduled node), then back to its state",
         ),
         Binding("ctrl+a", "mark_all", "Mark all", show=False, tooltip="Mark every filtered card"),
-        Binding("l,enter", "logs", "Logs", tooltip="Live logs of the selected node"),
+        Binding(
+            "enter", "detail", "Details", tooltip="Charts, spec and recent scrapes of the node"
+        ),
+        Binding("l", "logs", "Logs", tooltip="Live logs of the selected node"),
         Binding("a", "all_logs", "All logs", tooltip="Live logs of every node and supervisor"),
         Binding("c", "clone", "Clone", tooltip="Deploy form prefilled from the selected node"),
         Binding(
@@ -343,15 +346,28 @@ class DashboardScreen(Screen[None]):
 
         app: Any = self.app
         if app.db is not None:
-            self.app.push_screen(JobsScreen(app.db))
+            self.app.push_screen(JobsScreen(app.db, now=app.clock() if app.clock else None))
 
     def action_hosts(self) -> None:
         app: Any = self.app
         app.action_hosts()
 
+    def action_detail(self) -> None:
+        node = self._selected()
+        if node is not None:
+            self._open_detail(node)
+
+    def _open_detail(self, node: dict[str, Any]) -> None:
+        from tui.screens.node_detail import NodeDetailScreen
+
+        app: Any = self.app
+        if app.db is not None:
+            self.app.push_screen(
+                NodeDetailScreen(app.db, node, now=app.clock() if app.clock else None)
+            )
+
     def on_card_grid_open_requested(self, event: CardGrid.OpenRequested) -> None:
-        node = self.grid.nodes[event.node_id]
-        self._open_logs(event.node_id, clean(node.get("name")))
+        self._open_detail(self.grid.nodes[event.node_id])
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:

@@ -54,6 +54,7 @@ def help_sections(app_bindings: Sequence[BindingType]) -> HelpSections:
     from tui.screens.job_detail import JobDetailScreen
     from tui.screens.jobs import JobsScreen
     from tui.screens.logs import LogsScreen
+    from tui.screens.node_detail import NodeDetailScreen
     from tui.widgets.card_grid import CardGrid
 
     everywhere = [
@@ -65,6 +66,7 @@ def help_sections(app_bindings: Sequence[BindingType]) -> HelpSections:
         ("Everywhere", everywhere),
         ("Dashboard", _rows(DashboardScreen.BINDINGS) + _rows(CardGrid.BINDINGS)),
         ("Deploy form", _rows(DeployScreen.BINDINGS)),
+        ("Node", _rows(NodeDetailScreen.BINDINGS)),
         ("Logs", _rows(LogsScreen.BINDINGS)),
         ("Jobs browser", _rows(JobsScreen.BINDINGS)),
         ("Job detail", _rows(JobDetailScreen.BINDINGS)),

@@ -8,12 +8,15 @@ make the screen unusable.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -33,6 +36,37 @@ def safe_markdown(text: object) -> str:
     return body
 
 
+def browser_missing(environ: Mapping[str, str] | None = None) -> str | None:
+    """Why no web browser can open here (an SSH session, no display), or None."""
+    env = os.environ if environ is None else environ
+    if env.get("SSH_CONNECTION") or env.get("SSH_TTY") or env.get("SSH_CLIENT"):
+        return "SSH session"
+    if sys.platform.startswith("linux") and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        return "no graphical display"
+    return None
+
+
+def open_posting(app: App[Any], url: str) -> str:
+    """Open a posting's URL where a browser can show it, else copy it (OSC 52) and show it;
+    returns what was done, in words (also notified)."""
+    if not (url.startswith(("https://", "http://")) and clean(url) == url):
+        said = "This job has no web address that can be opened."
+    elif app.is_web:
+        app.open_url(url)  # textual-serve: the browser tab on the other end opens it
+        said = f"Opened in your browser: {url}"
+    elif (why := browser_missing()) is not None:
+        app.copy_to_clipboard(url)
+        said = (
+            f"No browser here ({why}): the URL was copied to your clipboard (OSC 52, if your "
+            f"terminal allows it). URL: {url}"
+        )
+    else:
+        app.open_url(url)
+        said = f"Asked the web browser to open {url}"
+    app.notify(said, markup=False, timeout=12)
+    return said
+
+
 def salary_text(job: dict[str, Any]) -> str:
     low, high = job.get("salary_min"), job.get("salary_max")
     if low is None and high is None:
@@ -46,7 +80,12 @@ def salary_text(job: dict[str, Any]) -> str:
 class JobDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back", tooltip="Back to the results"),
-        Binding("o", "open_url", "Open URL", tooltip="Open the posting in a web browser"),
+        Binding(
+            "o",
+            "open_url",
+            "Open URL",
+            tooltip="Open the posting in a web browser (over SSH: copy and show the URL)",
+        ),
     ]
 
     def __init__(self, db: Database, job_id: int) -> None:
@@ -119,11 +158,7 @@ class JobDetailScreen(Screen[None]):
         self.app.notify(f"Link not opened: {clean(event.href, max_len=200)}", markup=False)
 
     def action_open_url(self) -> None:
-        url = str((self.job or {}).get("job_url") or "")
-        if url.startswith(("https://", "http://")) and clean(url) == url:
-            self.app.open_url(url)
-        else:
-            self.app.notify("This job has no web address that can be opened.", markup=False)
+        open_posting(self.app, str((self.job or {}).get("job_url") or ""))
 
     def action_back(self) -> None:
         self.dismiss()
