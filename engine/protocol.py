@@ -13,6 +13,8 @@ LOGS_CHANNEL = "node_logs"  # new node_logs rows: "NODE_ID:LOG_ID" ("" for super
 # Advisory locks are (LOCK_CLASS, object id).
 LOCK_CLASS = 7411
 MIGRATION_LOCK = 1
+# Held by a deploy while it checks that the name is free and inserts the node.
+DEPLOY_LOCK = 2
 # Host locks are (LOCK_CLASS, HOST_LOCK_BASE + host id): objects below the base belong to the
 # database layer (MIGRATION_LOCK = 1 would otherwise be host 1's lock, and block every migration).
 HOST_LOCK_BASE = 1 << 20

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+import psycopg
 
 from engine.cli.output import info, literal, print_json, print_table, stdout
 from engine.cli.state import CliState, common_options, pass_state
-from engine.errors import UserError
+from engine.errors import DatabaseUnavailable, UserError
 from engine.fleet.events import format_event, redact
 from engine.fleet.rows import NodeRow
-from engine.fleet.states import Desired
 from engine.fleet.states import NodeStatus as S
 from engine.text import visible_text
 
@@ -130,12 +130,33 @@ def _read_spec_file(path: Path) -> dict[str, Any]:
     metavar="NAME",
     help="Run only on this host (its JOBFLEET_HOST_NAME); default: the first host to start it.",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON (id, name, warnings…)."
+)
 @pass_state
 def deploy(
-    state: CliState, /, spec_file: Path | None, no_start: bool, host: str | None, **options: Any
+    state: CliState,
+    /,
+    spec_file: Path | None,
+    no_start: bool,
+    host: str | None,
+    as_json: bool,
+    **options: Any,
 ) -> None:
-    """Deploy a node and print its id."""
+    """Deploy a node: validate the spec, store it, and say who will start it.
+
+    Prints what happened (`deployed py-us (id 6); supervisor on vm will start it`), and warns
+    when a proxy refers to an environment variable not set here or a location is no known place.
+    --name, --search and --country are required unless --file gives them.
+
+    \b
+    Examples:
+      jobfleet deploy --name py-us --search "python developer" --country US \\
+          --location "New York, NY" --location "Austin, TX"
+      jobfleet deploy --file node.yaml --no-start
+    """
     from engine.fleet import nodes
+    from engine.fleet.advice import spec_warnings
     from engine.fleet.spec import parse_spec
 
     data: dict[str, Any] = _read_spec_file(spec_file) if spec_file else {}
@@ -147,11 +168,49 @@ def deploy(
             continue
         data[key] = list(value) if isinstance(value, tuple) else value
     spec = parse_spec(data)
+    doubts = spec_warnings(spec)
     db = state.db()
     node_id = nodes.deploy(db, spec, start=not no_start, host=host)
-    stdout.print(str(node_id), markup=False, highlight=False)
+    row = nodes.get_node(db, node_id)
+    starter = None if no_start else _starter(state, row)
+    if as_json:
+        print_json(
+            {
+                "id": node_id,
+                "name": spec.name,
+                "desired": row.desired,
+                "host": row.host,
+                "pinned": row.pinned,
+                "started_by": starter,
+                "warnings": doubts,
+            }
+        )
+    else:
+        shown = visible_text(spec.name, one_line=True)
+        if no_start:
+            what = f"not started; start it with 'jobfleet start {shown}'"
+        elif starter:
+            what = f"supervisor on {starter} will start it"
+        else:
+            what = "it starts when a supervisor runs"
+        stdout.print(literal(f"deployed {shown} (id {node_id}); {what}"))
+    for doubt in doubts:
+        info(f"jobfleet: warning: {doubt}")
     if not no_start:
-        _warn_if_unsupervised(state, [nodes.get_node(db, node_id)])
+        _warn_if_unsupervised(state, [row])
+
+
+def _starter(state: CliState, row: NodeRow) -> str | None:
+    """The host whose supervisor will start the node (its own when pinned), or None."""
+    from engine.fleet.hosts import is_demo_host, supervision
+
+    found = supervision(state.db(), stale_after=state.settings.host_stale_after)
+    if not found.supervises(row.as_dict()):
+        return None
+    if row.pinned and row.host:
+        return str(row.host)
+    names = [str(h["name"]) for h in found.alive_hosts if not is_demo_host(str(h["name"]))]
+    return names[0] if len(names) == 1 else f"one of {', '.join(names)}"
 
 
 # --- list and control ---------------------------------------------------------------------------
@@ -189,11 +248,27 @@ def _row_for_json(row: NodeRow, supervised: bool) -> dict[str, Any]:
     return out
 
 
-def _settled(status: str, desired: str) -> bool:
-    """Whether the list should show no "→desired": the node is there or on its way."""
-    if desired == Desired.RUNNING:
-        return status in (S.STARTING, S.RUNNING, S.BACKOFF, S.FATAL)
-    return status in (S.STOPPED, S.STOPPING, S.FATAL)
+# The columns of `jobfleet nodes` by terminal width (piped: all of them, tab-separated).
+WIDE_COLUMNS = (
+    "id", "name", "status", "desired", "host", "pid", "beat", "cycle", "loc", "found", "new",
+    "restarts", "health", "rss", "sup", "last error",
+)  # fmt: skip
+NARROW_COLUMNS = (
+    "id", "name", "status", "desired", "host", "beat", "found", "new", "health", "sup",
+    "last error",
+)  # fmt: skip
+
+
+def _node_columns(table: list[dict[str, Any]]) -> list[str]:
+    from engine.cli.output import stdout as out
+    from engine.cli.output import terminal_width
+
+    if not out.is_terminal or terminal_width() >= 120:
+        return list(WIDE_COLUMNS)
+    columns = list(NARROW_COLUMNS)
+    if all(row["sup"] == "yes" for row in table):
+        columns.remove("sup")  # the line on stderr already names the live supervisors
+    return columns
 
 
 def age_text(seconds: float | None) -> str:
@@ -221,27 +296,33 @@ def list_cmd(state: CliState, as_json: bool) -> None:
     if as_json:
         print_json([_row_for_json(r, found.supervises(r.as_dict())) for r in rows])
         return
+    from engine.fleet.states import PROCESS_STATES
+
     table = []
     for r in rows:
-        wanted = "" if _settled(r.status, r.desired) else f"→{r.desired}"
+        # pid, heartbeat and RSS belong to a live worker: a stopped node's old ones would lie.
+        live = r.status in PROCESS_STATES
+        error = redact(r.last_error or "").strip().splitlines()
         table.append(
             {
                 "id": r.id,
                 "name": r.name,
-                "status": f"{r.status}{wanted}",
+                "status": r.status,
+                "desired": r.desired,
                 # The host it runs on (or is pinned to); "any" = the first supervisor to start it.
                 "host": r.host or "any",
-                "pid": r.pid,
-                "beat": age_text(r.heartbeat_age_s),
+                "pid": r.pid if live else None,
+                "beat": age_text(r.heartbeat_age_s) if live else "",
                 "cycle": r.cycle,
                 "loc": f"{r.locations_done}/{r.locations_total}",
                 "found": r.jobs_found,
                 "new": r.jobs_new,
                 "restarts": r.restarts,
                 "health": r.health,
-                "rss": f"{r.rss_bytes >> 20}M" if r.rss_bytes else "",
+                "rss": f"{r.rss_bytes >> 20}M" if r.rss_bytes and live else "",
                 # Whether a live supervisor will act on this node (its own host's when pinned).
                 "sup": "yes" if found.supervises(r.as_dict()) else "NO",
+                "last error": error[0] if error else "",
             }
         )
     if not table:
@@ -256,7 +337,7 @@ def list_cmd(state: CliState, as_json: bool) -> None:
             "jobfleet: warning: no supervisor is running on any host, so requests wait; "
             "run 'jobfleet' or 'jobfleet --no-ui' on a host"
         )
-    print_table(table, list(table[0]))
+    print_table(table, _node_columns(table), cut=("last error",))
     # Why, for the nodes that need a look (a reason is too long for a column at 120 columns).
     for r in rows:
         if r.health in ("degraded", "failing"):
@@ -438,6 +519,17 @@ def rm_cmd(
     help="Only this level and above.",
 )
 @click.option(
+    "--since",
+    metavar="DURATION",
+    help="Only events of the last DURATION: a whole number of s, m, h or d (30m, 1h, 7d).",
+)
+@click.option(
+    "--grep",
+    "grep",
+    metavar="TEXT",
+    help="Only events whose name, message or fields contain TEXT (ignoring case, no wildcards).",
+)
+@click.option(
     "-n",
     "lines",
     type=click.IntRange(0, MAX_LOG_LINES),
@@ -453,17 +545,42 @@ def logs_cmd(
     all_nodes: bool,
     follow: bool,
     level: str | None,
+    since: str | None,
+    grep: str | None,
     lines: int,
 ) -> None:
-    """Show a node's events (or --all)."""
-    from engine.fleet import nodes
-    from engine.fleet.events import LogFollower, fetch_logs, levels_at_least
+    """Show a node's events (or everyone's with --all), oldest first, in the order they happened.
 
+    On a terminal the level is coloured (NO_COLOR=1 turns it off); piped, lines are plain.
+
+    \b
+    Examples:
+      jobfleet logs py-us -f                  follow one node
+      jobfleet logs --all --since 1h --level warning
+      jobfleet logs py-us --grep blocked -n 200
+    """
+    from engine.cli.runs import parse_duration
+    from engine.fleet import nodes
+    from engine.fleet.events import (
+        LogFollower,
+        fetch_logs,
+        levels_at_least,
+        paint_level,
+        wants_colour,
+    )
+
+    if node and all_nodes:
+        raise UserError(
+            f"name a node or pass --all, not both (got {visible_text(node, one_line=True)[:40]!r}"
+            " and --all)"
+        )
     if not node and not all_nodes:
         raise UserError("name a node (id or name) or pass --all")
+    since_s = parse_duration(since) if since else None
     db = state.db()
     node_id = None if all_nodes else nodes.get_node(db, node or "").id
     levels = levels_at_least(level) if level else None
+    colour = wants_colour(sys.stdout)
 
     def show(row: dict[str, Any]) -> None:
         line = format_event(row)
@@ -471,20 +588,38 @@ def logs_cmd(
             line = line.replace(
                 f"node {row['node_id']} ", f"node {row['node_id']}:{row['node_name']} ", 1
             )
-        sys.stdout.write(visible_text(redact(line), one_line=True) + "\n")
+        line = visible_text(redact(line), one_line=True)
+        sys.stdout.write((paint_level(line, row["level"]) if colour else line) + "\n")
 
-    rows = fetch_logs(db, node_id=node_id, levels=levels, limit=max(lines, 1))
+    rows = fetch_logs(
+        db, node_id=node_id, levels=levels, text=grep, since_s=since_s, limit=max(lines, 1)
+    )
+    if lines == 0:
+        rows = []
     for row in rows:
         show(row)
     sys.stdout.flush()
     if not follow:
+        if not rows and (since or grep or level):
+            info("no events match these filters")
         return
     follower = LogFollower(
-        db, node_id=node_id, levels=levels, after_id=rows[-1]["id"] if rows else None
+        db,
+        node_id=node_id,
+        levels=levels,
+        text=grep,
+        after_id=max((r["id"] for r in rows), default=None),
     )
     try:
-        for row in follower.follow():
-            show(row)
+        while True:
+            try:
+                batch = follower.poll()
+            except (DatabaseUnavailable, psycopg.OperationalError):
+                time.sleep(follower.poll_interval)
+                continue
+            # One batch holds several workers' buffered events: shown in the order they happened.
+            for row in sorted(batch, key=lambda r: (r["ts"], r["id"])):
+                show(row)
             sys.stdout.flush()
     except KeyboardInterrupt:
         pass

@@ -46,15 +46,46 @@ def literal(value: object, *, one_line: bool = False, style: str = "") -> Text:
     return Text(visible_text(value, one_line=one_line), style=style)
 
 
+def cell_text(value: Any) -> str:
+    """A table cell as one line of visible text (None is empty)."""
+    return "" if value is None else visible_text(value, one_line=True)
+
+
 def print_table(
-    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, title: str | None = None
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    title: str | None = None,
+    cut: Sequence[str] = (),
 ) -> None:
+    """A table for people on a terminal (rich, fitted to its width: the ``cut`` columns are
+    shortened with … before the others wrap); piped or redirected, tab-separated values with a
+    header line (a ``title`` as a ``# title`` line first), every value whole on one line, so
+    ``cut -f``, ``awk -F'\\t'`` and ``grep`` get whole titles and URLs."""
+    if not stdout.is_terminal:
+        out = []
+        if title:
+            out.append(f"# {title}")
+        out.append("\t".join(columns))
+        for row in rows:
+            out.append("\t".join(cell_text(row.get(c)).replace("\t", " ") for c in columns))
+        sys.stdout.write("\n".join(out) + "\n")
+        sys.stdout.flush()
+        return
     table = Table(title=title, header_style="bold", box=None, pad_edge=False)
     for column in columns:
-        table.add_column(column)
+        if column in cut:
+            table.add_column(column, no_wrap=True, overflow="ellipsis", ratio=1)
+        else:
+            table.add_column(column)
     for row in rows:
         table.add_row(*(literal(row.get(c), one_line=True) for c in columns))
     stdout.print(table)
+
+
+def terminal_width() -> int:
+    """The width of the terminal stdout is (80 when it is not one)."""
+    return stdout.width if stdout.is_terminal else 80
 
 
 def error(message: str) -> None:
