@@ -359,12 +359,21 @@ class JobfleetApp(App[None]):
         # engine.fleet.nodes brings the NodeSpec model: loaded by the first action, not at start.
         from engine.fleet import nodes
 
+        if action == "delete":
+            # As `jobfleet rm`: the worker is stopped first, then the node goes (one question).
+            from engine.fleet.removal import has_worker, remove_nodes
+
+            row = nodes.get_node(db, node_id)
+            if has_worker(row):
+                self.call_from_thread(self.say, f"{name}: stopping its worker, then deleting")
+            remove_nodes(db, [row], grace=self.settings.stop_grace + 5)
+            self.post_message(ActionDone(f"{name}: deleted", node_id))
+            return
         calls = {
             "start": nodes.request_start,
             "stop": nodes.request_stop,
             "kill": nodes.request_kill,
             "restart": nodes.request_restart,
-            "delete": nodes.delete_node,
         }
         calls[action](db, node_id)
         done = "deleted" if action == "delete" else f"{action} requested"

@@ -476,36 +476,31 @@ def rm_cmd(
     host: str | None,
     yes: bool,
 ) -> None:
-    """Remove nodes (killing their workers first) and their logs."""
-    from engine.fleet import nodes
-    from engine.fleet.states import PROCESS_STATES
+    """Remove nodes and their logs, stopping their workers first (scraped postings stay).
+
+    Asks once (unless --yes), saying when a worker will be stopped; the TUI's Delete asks the
+    same question and does the same.
+    """
+    from engine.fleet.removal import has_worker, remove_nodes
 
     rows = _select(state, node_refs, all_nodes, statuses, match, host)
     if not rows:
         _nothing_selected()
         return
     if not yes:
-        _confirm(
-            "remove",
-            rows,
-            always=True,
-            bulk=True,
-            tail=" and its logs" if len(rows) == 1 else " and their logs",
-        )
-    db = state.db()
-    # Kill every worker first, then wait for them together: one grace for all, not one each.
-    running = [r.id for r in rows if r.status in PROCESS_STATES]
-    for node_id in running:
-        nodes.request_kill(db, node_id)
-    deadline = time.monotonic() + state.settings.stop_grace + 5
-    while running and time.monotonic() < deadline:
-        running = [i for i in running if nodes.get_node(db, i).status in PROCESS_STATES]
-        if running:
-            time.sleep(0.2)
-    for row in rows:
-        # Forced if no supervisor acted: the worker exits when it finds its row gone.
-        nodes.delete_node(db, row.id, force=True)
-        info(f"removed node {row.name} (id {row.id})")
+        working = sum(1 for r in rows if has_worker(r))
+        logs = " and its logs" if len(rows) == 1 else " and their logs"
+        if working == 1 and len(rows) == 1:
+            logs += " (its worker will be stopped first)"
+        elif working:
+            logs += f" ({working} running worker{'s' if working > 1 else ''} will be stopped first)"
+        _confirm("remove", rows, always=True, bulk=True, tail=logs)
+    remove_nodes(
+        state.db(),
+        rows,
+        grace=state.settings.stop_grace + 5,
+        removed=lambda row: info(f"removed node {row.name} (id {row.id})"),
+    )
 
 
 @click.command("logs")

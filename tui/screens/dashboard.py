@@ -208,7 +208,13 @@ class DashboardScreen(Screen[None]):
 
             question = {
                 "kill": f"Kill the worker of {name} now? Its current search is lost.",
-                "delete": f"Delete node {name}? Its logs go too; scraped jobs stay.",
+                "delete": f"Delete node {name}? "
+                + (
+                    "Its worker will be stopped first. "
+                    if node.get("status") in ("starting", "running", "stopping")
+                    else ""
+                )
+                + "Its logs go too; scraped jobs stay.",
             }[action]
 
             def confirmed(yes: bool | None) -> None:

@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static,
 from textual.widgets._select import NoSelection
 
 from engine.db.handle import Database
+from engine.fleet.plain import plain_message
 from engine.fleet.spec import DEFAULT_SITES, NodeSpec, SpecField, site_choices
 from tui.messages import Deployed, DeployFailed, FormChecked, PoolFilled, ProxyChecked
 from tui.text import clean
@@ -50,7 +51,7 @@ CHOICE_FIELDS: tuple[SpecField, ...] = ("country", "sites")
 HINTS: dict[SpecField, str] = {
     "locations": "one per line; filled from the country",
     "hours_old": "blank: any",
-    "max_cycles": "blank: forever",
+    "max_cycles": "then a fresh worker takes over; blank: never",
     "proxies": "one per line; passwords as ${ENV_VAR}",
     "ca_cert": "optional",
 }
@@ -116,11 +117,17 @@ def validation_errors(data: dict[str, Any]) -> dict[str, str]:
         for err in exc.errors(include_input=False, include_url=False):
             loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
             field = loc[0] if loc else "spec"
-            msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
-            if err.get("type") == "missing":
+            msg = plain_message(NodeSpec, field, err)
+            blank = data.get(field) in (None, "", [])
+            if (
+                blank
+                and field in NodeSpec.model_fields
+                and NodeSpec.model_fields[field].is_required()
+            ):
                 msg = "required"
             if field == "spec" and "delay_max" in msg:
                 field = "delay_max"
+                msg = msg.removeprefix("delay_max: ")
             errors.setdefault(field, clean(msg, max_len=300))
         return errors
     return {}
@@ -200,9 +207,11 @@ class DeployScreen(ModalScreen[int | None]):
             raw = field.get_default(call_default_factory=True)
         value = "" if raw is None else clean(raw)
         number_type = _number_type(name)
+        # The form's own messages say what is wrong (validate_on=()): Input's built-in
+        # validators would turn a field red and say nothing, blank "never" fields included.
         if number_type is not None:
-            return Input(value=value, id=widget_id, type=number_type)
-        return Input(value=value, id=widget_id)
+            return Input(value=value, id=widget_id, type=number_type, validate_on=())
+        return Input(value=value, id=widget_id, validate_on=())
 
     def _initial_country(self) -> str | NoSelection:
         code = str(self.initial.get("country") or "")
