@@ -17,7 +17,10 @@ from pydantic import BaseModel
 
 def _bounds(model: type[BaseModel], field: str) -> tuple[Any, Any, int | None, int | None]:
     """(lowest, highest, min length, max length) from a field's constraints (None if unset)."""
-    low = high = min_len = max_len = None
+    low: Any = None
+    high: Any = None
+    min_len: int | None = None
+    max_len: int | None = None
     info = model.model_fields.get(field)
     for item in info.metadata if info is not None else ():
         if isinstance(item, Ge):
