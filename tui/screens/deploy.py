@@ -25,6 +25,7 @@ from textual.widgets._select import NoSelection
 from engine.db.handle import Database
 from engine.fleet.plain import plain_message
 from engine.fleet.spec import DEFAULT_SITES, NodeSpec, SpecField, site_choices
+from tui.keys import ORDERED_KEYS, OrderedKeys
 from tui.messages import Deployed, DeployFailed, FormChecked, PoolFilled, ProxyChecked
 from tui.text import clean
 
@@ -133,10 +134,11 @@ def validation_errors(data: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-class DeployScreen(ModalScreen[int | None]):
+class DeployScreen(OrderedKeys, ModalScreen[int | None]):
     """Returns the new node's id, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ORDERED_KEYS,  # Tab, Shift+Tab, Home, End keep their order in a burst (tmux, SSH)
         Binding("escape", "cancel", "Cancel", tooltip="Close the form without deploying"),
         Binding("ctrl+s", "deploy", "Deploy", tooltip="Validate, create and start the node"),
         Binding("ctrl+t", "check_proxy", "Check proxy", tooltip="Test the first proxy"),
