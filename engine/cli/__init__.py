@@ -16,7 +16,7 @@ import click
 import psycopg
 
 from engine import __version__
-from engine.cli import db, demo, hosts, jobs, launch, nodes, runs, serve, sim
+from engine.cli import db, demo, hosts, jobs, launch, logs, nodes, runs, serve, sim
 from engine.cli.output import error
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
@@ -94,7 +94,7 @@ def cli(ctx: click.Context, no_ui: bool, stop_workers: bool) -> None:
     launch.run_default(ctx.ensure_object(CliState), no_ui=no_ui, stop_workers=stop_workers)
 
 
-for command_module in (db, demo, hosts, jobs, nodes, runs, serve, sim):
+for command_module in (db, demo, hosts, jobs, logs, nodes, runs, serve, sim):
     command_module.register(cli)
 
 

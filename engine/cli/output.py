@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -72,14 +73,24 @@ def print_table(
         sys.stdout.write("\n".join(out) + "\n")
         sys.stdout.flush()
         return
+    rows = list(rows)
+    cells = [[cell_text(row.get(c)) for c in columns] for row in rows]
     table = Table(title=title, header_style="bold", box=None, pad_edge=False)
+    # What the other columns need (two spaces between columns): the cut ones get the rest.
+    needed = {
+        c: max([cell_len(c), *(cell_len(line[i]) for line in cells)])
+        for i, c in enumerate(columns)
+    }
+    rest = stdout.width - 2 * (len(columns) - 1)
+    rest -= sum(w for c, w in needed.items() if c not in cut)
+    share = max(10, rest // max(1, sum(1 for c in columns if c in cut)))
     for column in columns:
         if column in cut:
-            table.add_column(column, no_wrap=True, overflow="ellipsis", ratio=1)
+            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=share)
         else:
-            table.add_column(column)
-    for row in rows:
-        table.add_row(*(literal(row.get(c), one_line=True) for c in columns))
+            table.add_column(column, no_wrap=True)
+    for line in cells:
+        table.add_row(*(Text(cell) for cell in line))
     stdout.print(table)
 
 

@@ -97,10 +97,11 @@ def test_search_and_show_print_scraped_text_inert_and_literal(
 
 def test_logs_print_messages_inert(jf_env: dict[str, str], db_url: str) -> None:
     deployed = jobfleet(
-        jf_env, "deploy", "--name", "py-us", "--search", "x", "--country", "US", "--no-start"
-    )
+        jf_env, "deploy", "--name", "py-us", "--search", "x", "--country", "US", "--no-start",
+        "--json",
+    )  # fmt: skip
     assert deployed.returncode == 0, deployed.stderr
-    node_id = int(deployed.stdout)
+    node_id = int(json.loads(deployed.stdout)["id"])
     with psycopg.connect(db_url) as conn:
         conn.execute(
             "INSERT INTO node_logs (node_id, level, event, message, fields) "
