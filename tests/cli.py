@@ -41,7 +41,6 @@ def jobfleet_tty(
     master, slave = pty.openpty()
     ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     env = {**(env or os.environ), "COLUMNS": str(columns), "TERM": "xterm-256color"}
-    env.pop("NO_COLOR", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine", *args],
         env=env,

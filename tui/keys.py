@@ -40,14 +40,14 @@ class OrderedKeys:
     def action_ordered_edge(self, step: int) -> None:
         assert isinstance(self, Screen)
         focused = self.focused
+        # Run in the widget's own queue: after what it was sent before (the Focus event of a
+        # field just tabbed into, which selects its text) and before the keys that follow.
         if isinstance(focused, Input):
-            focused.action_end() if step > 0 else focused.action_home()
+            focused.call_later(focused.action_end if step > 0 else focused.action_home)
         elif isinstance(focused, TextArea):
-            if step > 0:
-                focused.action_cursor_line_end()
-            else:
-                focused.action_cursor_line_start()
+            edge = focused.action_cursor_line_end if step > 0 else focused.action_cursor_line_start
+            focused.call_later(edge)
         elif isinstance(focused, OptionList):
-            focused.action_last() if step > 0 else focused.action_first()
+            focused.call_later(focused.action_last if step > 0 else focused.action_first)
         else:
             raise SkipAction()

@@ -78,8 +78,7 @@ def print_table(
     table = Table(title=title, header_style="bold", box=None, pad_edge=False)
     # What the other columns need (two spaces between columns): the cut ones get the rest.
     needed = {
-        c: max([cell_len(c), *(cell_len(line[i]) for line in cells)])
-        for i, c in enumerate(columns)
+        c: max([cell_len(c), *(cell_len(line[i]) for line in cells)]) for i, c in enumerate(columns)
     }
     rest = stdout.width - 2 * (len(columns) - 1)
     rest -= sum(w for c, w in needed.items() if c not in cut)

@@ -169,10 +169,11 @@ def test_log_lines_do_not_repeat_their_fields_and_colour_only_a_terminal(
         "scrape_done: London: 10 found, 10 new in 4.2 seconds (linkedin ok, indeed blocked)"
     )
     assert "site=x" in piped and "\x1b" not in piped
-    code, screen, _ = jobfleet_tty(jf_env, "logs", "talky", columns=200)
+    colour_env = {k: v for k, v in jf_env.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    code, screen, _ = jobfleet_tty(colour_env, "logs", "talky", columns=200)
     assert code == 0
     assert "\x1b[32minfo\x1b[0m" in screen and "\x1b[1;31merror" in screen
-    code, screen, _ = jobfleet_tty({**jf_env, "NO_COLOR": "1"}, "logs", "talky", columns=200)
+    code, screen, _ = jobfleet_tty({**colour_env, "NO_COLOR": "1"}, "logs", "talky", columns=200)
     assert "\x1b[32m" not in screen
 
 
