@@ -177,7 +177,10 @@ def _says(message: str, key: str, value: Any) -> bool:
     if isinstance(value, dict):
         return all(_says(message, str(k), v) for k, v in value.items())
     if isinstance(value, str):
-        return value in message
+        # A whole word of the message; a very short one only next to its key ("site x").
+        if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", message) is None:
+            return False
+        return len(value) >= 3 or re.search(rf"\b{re.escape(key)}\b", message) is not None
     if isinstance(value, bool):
         return False
     if isinstance(value, int | float):

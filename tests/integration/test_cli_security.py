@@ -335,7 +335,7 @@ def test_help_says_to_keep_passwords_out_of_argv(jf_env: dict[str, str]) -> None
 
 def test_deploying_a_name_that_differs_only_in_case_is_refused(jf_env: dict[str, str]) -> None:
     base = ("deploy", "--search", "x", "--country", "US", "--no-start", "--name")
-    first = jobfleet(jf_env, *base, "py-us")
+    first = jobfleet(jf_env, *base, "py-us", "--json")
     assert first.returncode == 0, first.stderr
     again = jobfleet(jf_env, *base, "PY-US")
     assert again.returncode == 1
@@ -345,4 +345,4 @@ def test_deploying_a_name_that_differs_only_in_case_is_refused(jf_env: dict[str,
     )
     stopped = jobfleet(jf_env, "stop", "PY-US")
     assert stopped.returncode == 0, stopped.stderr
-    assert f"node py-us (id {int(first.stdout)})" in stopped.stderr
+    assert f"node py-us (id {json.loads(first.stdout)['id']})" in stopped.stderr

@@ -39,7 +39,11 @@ def test_the_message_says_it_so_the_fields_do_not() -> None:
         # A number is said only next to its own key: 10 found is not 10 seconds.
         ("10 found", {"found": 10, "seconds": 10}, {"seconds": 10}),
         ("done", {"found": 10}, {"found": 10}),
-        ("x: refused", {"site": "x", "retry": True}, {"retry": True}),
+        ("linkedin: refused", {"site": "linkedin", "retry": True}, {"retry": True}),
+        # A very short text counts only next to its key, and only as a whole word.
+        ("see http://x now", {"site": "x"}, {"site": "x"}),
+        ("site x refused", {"site": "x"}, {}),
+        ("Londonderry", {"location": "London"}, {"location": "London"}),
         ("status running", {"error": "boom"}, {"error": "boom"}),
         ("a", {"outcomes": {"linkedin": "ok"}}, {"outcomes": {"linkedin": "ok"}}),
         ("b", {"empty": None, "none": []}, {}),
