@@ -152,3 +152,28 @@ def test_the_log_pane_keeps_time_order_and_wraps_long_lines(settings: Any, db: A
             assert len(view.shown_lines) == 3
 
     asyncio.run(run())
+
+
+def test_the_form_warns_like_deploy_about_unknown_places(settings: Any, db: Any) -> None:
+    from textual.widgets import Select, TextArea
+
+    async def run() -> None:
+        app = make_app(settings, db)
+        async with app.run_test(size=(100, 40)) as pilot:
+            form = await _form(pilot, app)
+            form.query_one("#f-name", Input).value = "typo"
+            form.query_one("#f-search_term", Input).value = "python"
+            form.query_one("#f-country", Select).value = "DE"
+            await wait_for(pilot, lambda: form.form_data()["locations"], "location pool filled")
+            form.query_one("#f-locations", TextArea).text = "Berlin\nQwrtz Zzyxq"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: nodes.list_nodes(db), "deployed")
+
+            def warned() -> list[str]:
+                return [n.message for n in app._notifications if "Qwrtz" in n.message]
+
+            (message,) = await wait_for(pilot, warned, "warning shown")
+            assert "'Qwrtz Zzyxq' is not a place jobfleet knows" in message
+            assert "Berlin" not in message
+
+    asyncio.run(run())

@@ -401,6 +401,7 @@ class DeployScreen(OrderedKeys, ModalScreen[int | None]):
         try:
             spec = parse_spec(data)
             node_id = nodes.deploy(db, spec, start=True, host=self.preset.host)
+            self._warn(spec)
         except UserError as exc:
             message = clean(str(exc), max_len=300)
             field = "name" if "name" in message.split(":")[0] or "exists" in message else "spec"
@@ -408,6 +409,15 @@ class DeployScreen(OrderedKeys, ModalScreen[int | None]):
             self.post_message(DeployFailed(message))
             return
         self.post_message(Deployed(int(node_id)))
+
+    def _warn(self, spec: Any) -> None:
+        """As `jobfleet deploy`: doubts about a valid spec (unset ${VAR}, unknown place)."""
+        from engine.fleet.advice import spec_warnings
+
+        for doubt in spec_warnings(spec):
+            self.app.call_from_thread(
+                self.app.notify, clean(doubt), severity="warning", timeout=15, markup=False
+            )
 
     def on_deploy_failed(self, message: DeployFailed) -> None:
         self.deploying = False
