@@ -60,9 +60,10 @@ def print_table(
     cut: Sequence[str] = (),
 ) -> None:
     """A table for people on a terminal (rich, fitted to its width: the ``cut`` columns are
-    shortened with … before the others wrap); piped or redirected, tab-separated values with a
-    header line (a ``title`` as a ``# title`` line first), every value whole on one line, so
-    ``cut -f``, ``awk -F'\\t'`` and ``grep`` get whole titles and URLs."""
+    shortened with … so the others stay whole; without ``cut``, long cells wrap); piped or
+    redirected, tab-separated values with a header line (a ``title`` as a ``# title`` line
+    first), every value whole on one line, so ``cut -f``, ``awk -F'\\t'`` and ``grep`` get whole
+    titles and URLs."""
     if not stdout.is_terminal:
         out = []
         if title:
@@ -87,7 +88,8 @@ def print_table(
         if column in cut:
             table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=share)
         else:
-            table.add_column(column, no_wrap=True)
+            # With a column to cut the others stay whole; without, rich wraps long cells.
+            table.add_column(column, no_wrap=bool(cut))
     for line in cells:
         table.add_row(*(Text(cell) for cell in line))
     stdout.print(table)
