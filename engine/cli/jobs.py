@@ -312,7 +312,13 @@ def export(
     """Export postings (streamed: memory stays flat over millions of rows).
 
     With --out - the export goes to stdout (the progress bar and summary to stderr); a terminal
-    as stdout is refused, as the export holds scraped text as it came.
+    as stdout is refused, as the export holds scraped text as it came. The progress bar shows
+    only on a terminal.
+
+    \b
+    Examples:
+      jobfleet export --format parquet --out jobs.parquet --country DE
+      jobfleet export --format jsonl --out - --days 1 | gzip > today.jsonl.gz
     """
     import sys
 

@@ -502,6 +502,8 @@ def rm_cmd(
 _SELECTING = (
     "\n\nName nodes by id or name, or pass --all; --status, --match and --host narrow the"
     " selection (all must hold). Asks before acting on several nodes found by --all or a filter."
+    "\n\n\b\nExamples:\n  jobfleet stop py-us py-de\n  jobfleet start --status fatal --yes"
+    "\n  jobfleet restart --match python --host vm"
 )
 
 
