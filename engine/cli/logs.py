@@ -10,13 +10,12 @@ from typing import Any
 import click
 import psycopg
 
+from engine.cli.nodes import MAX_LOG_LINES
 from engine.cli.output import info
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import DatabaseUnavailable, UserError
 from engine.fleet.events import format_event, redact
 from engine.text import visible_text
-
-MAX_LOG_LINES = 100_000
 
 
 @click.command("logs")

@@ -19,6 +19,7 @@ from engine.text import visible_text
 
 # The bounds of deploy's numeric options are NodeSpec's own (tests/unit/test_cli_ranges.py keeps
 # them equal); stating them here lets click answer before the spec model loads.
+MAX_LOG_LINES = 100_000
 
 LIST_KEYS = (
     "id",
