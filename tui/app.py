@@ -376,7 +376,7 @@ class JobfleetApp(App[None]):
             "restart": nodes.request_restart,
         }
         calls[action](db, node_id)
-        done = "deleted" if action == "delete" else f"{action} requested"
+        done = f"{action} requested"
         self.post_message(ActionDone(f"{name}: {done}", node_id))
 
     def on_action_done(self, message: ActionDone) -> None:
