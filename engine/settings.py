@@ -10,6 +10,7 @@ import os
 import socket
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -85,6 +86,33 @@ class Settings(BaseSettings):
     # scrape_runs retention: scrapes that started more than this many days ago are deleted.
     runs_keep_days: float = Field(default=30.0, gt=0)
 
+    # Serve Prometheus metrics on this TCP port from the supervisor (unset: no metrics server),
+    # on this address (127.0.0.1: this machine only; 0.0.0.0 or :: for every interface).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # Alerts (engine.supervisor.alerts). Apprise URLs, separated by commas or spaces; unset means
+    # alerts are recorded (``jobfleet alerts``, the TUI) but sent nowhere. A secret: tokens live
+    # in these URLs, so they are shown redacted and masked in every log.
+    alert_urls: SecretStr | None = None
+    # Seconds between the supervisor's alert checks (and the sender's look for news).
+    alert_interval: float = Field(default=10.0, gt=0)
+    # A running node that found no new posting in this many cycles raises an alert.
+    alert_no_new_cycles: int = Field(default=10, ge=1)
+    # Spooled batches waiting longer than this many minutes raise an alert.
+    alert_spool_minutes: float = Field(default=30.0, gt=0)
+    # A database outage longer than this many seconds is reported once it is back.
+    alert_db_down_seconds: float = Field(default=60.0, gt=0)
+    # Messages per destination per hour; what comes beyond waits and goes out as one summary.
+    alert_rate_per_hour: int = Field(default=10, ge=1)
+    # off: send at once; hourly/daily: one summary message per hour/day per destination.
+    alert_digest: Literal["off", "hourly", "daily"] = "off"
+    # The hour (UTC, database clock) at which the daily digest goes out.
+    alert_digest_hour: int = Field(default=8, ge=0, le=23)
+    # Seconds one send may take before it counts as failed (apprise's own timeout).
+    alert_send_timeout: float = Field(default=10.0, gt=0)
+    # Resolved alerts older than this many days are deleted (open ones are kept).
+    alerts_keep_days: float = Field(default=90.0, gt=0)
+
     # Environment variables a proxy URL may name as ${NAME}: comma-separated names or fnmatch
     # patterns. JOBFLEET_* settings are never allowed, whatever this says (see secret_ref_refusal).
     secret_env: str = DEFAULT_SECRET_ENV
@@ -94,9 +122,9 @@ class Settings(BaseSettings):
     # max_connections of a new embedded cluster (each worker holds two connections).
     embedded_max_connections: int = 400
 
-    @field_validator("database_url", mode="before")
+    @field_validator("database_url", "metrics_port", "alert_urls", mode="before")
     @classmethod
-    def _empty_url_is_none(cls, value: object) -> object:
+    def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
 
     @property

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NODE_ACTIONS = ("start", "stop", "kill", "restart", "delete")
+NODE_ACTIONS = ("start", "stop", "kill", "restart", "delete", "run_once")
 
 # Waits between attempts to reach an unreachable database: doubling from the first to the last.
 RETRY_FIRST_S = 1.0
@@ -240,6 +240,8 @@ class JobfleetApp(App[None]):
             jobs_today=snap.totals.jobs_today,
             jobs_total=snap.totals.jobs_total,
             jobs_total_estimated=snap.totals.jobs_total_estimated,
+            alerts_open=snap.totals.alerts_open,
+            alert_latest=snap.totals.alert_latest,
             supervisors=snap.supervisors,
         )
         await self.dashboard.apply_snapshot(snap)
@@ -350,34 +352,60 @@ class JobfleetApp(App[None]):
     # --- node actions ---
 
     def node_action(self, action: str, node_id: int, name: str) -> None:
-        if action not in NODE_ACTIONS or self.db is None:
+        self.nodes_action(action, [(node_id, name)])
+
+    def nodes_action(self, action: str, targets: list[tuple[int, str]]) -> None:
+        """``action`` on each (id, name), one thread for all, one message at the end."""
+        if action not in NODE_ACTIONS or self.db is None or not targets:
             return
-        self._node_action(self.db, action, node_id, clean(name))
+        self._nodes_action(self.db, action, [(i, clean(n)) for i, n in targets])
 
     @work(thread=True, group="node-action", exit_on_error=False)
-    def _node_action(self, db: Database, action: str, node_id: int, name: str) -> None:
+    def _nodes_action(self, db: Database, action: str, targets: list[tuple[int, str]]) -> None:
         # engine.fleet.nodes brings the NodeSpec model: loaded by the first action, not at start.
         from engine.fleet import nodes
 
         if action == "delete":
-            # As `jobfleet rm`: the worker is stopped first, then the node goes (one question).
+            # As `jobfleet rm`: running workers are stopped first, then the nodes go (the
+            # question said so, once).
             from engine.fleet.removal import has_worker, remove_nodes
 
-            row = nodes.get_node(db, node_id)
-            if has_worker(row):
-                self.call_from_thread(self.say, f"{name}: stopping its worker, then deleting")
-            remove_nodes(db, [row], grace=self.settings.stop_grace + 5)
-            self.post_message(ActionDone(f"{name}: deleted", node_id))
+            rows = [nodes.get_node(db, node_id) for node_id, _ in targets]
+            working = [r for r in rows if has_worker(r)]
+            if working:
+                who = targets[0][1] if len(targets) == 1 else f"{len(working)} nodes"
+                self.call_from_thread(self.say, f"{who}: stopping workers, then deleting")
+            remove_nodes(db, rows, grace=self.settings.stop_grace + 5)
+            if len(targets) == 1:
+                self.post_message(ActionDone(f"{targets[0][1]}: deleted", targets[0][0]))
+            else:
+                self.post_message(ActionDone(f"{len(targets)} of {len(targets)} nodes: deleted"))
             return
         calls = {
             "start": nodes.request_start,
             "stop": nodes.request_stop,
             "kill": nodes.request_kill,
             "restart": nodes.request_restart,
+            "run_once": nodes.request_run_once,
         }
-        calls[action](db, node_id)
-        done = f"{action} requested"
-        self.post_message(ActionDone(f"{name}: {done}", node_id))
+        done = {"delete": "deleted", "run_once": "one cycle requested"}.get(
+            action, f"{action} requested"
+        )
+        if len(targets) == 1:  # one node: its own error reaches the error handler as it is
+            node_id, name = targets[0]
+            calls[action](db, node_id)
+            self.post_message(ActionDone(f"{name}: {done}", node_id))
+            return
+        refused: list[str] = []
+        for node_id, name in targets:
+            try:
+                calls[action](db, node_id)
+            except UserError as exc:
+                refused.append(f"{name}: {clean(str(exc), max_len=120)}")
+        text = f"{len(targets) - len(refused)} of {len(targets)} nodes: {done}"
+        if refused:
+            text += "; refused: " + "; ".join(refused[:3]) + (" …" if len(refused) > 3 else "")
+        self.post_message(ActionDone(text))
 
     def on_action_done(self, message: ActionDone) -> None:
         self.say(message.text)

@@ -11,6 +11,15 @@ from textual.content import Content
 
 from tui.text import clean
 
+BULK_ACTIONS = (
+    ("start", "Start"),
+    ("stop", "Stop"),
+    ("restart", "Restart"),
+    ("kill", "Kill"),
+    ("delete", "Delete"),
+    ("run_once", "Run once"),
+)
+
 
 class FleetCommands(Provider):
     """Main actions, plus "logs/stop/start/restart <node>" for every node of the last poll."""
@@ -27,7 +36,19 @@ class FleetCommands(Provider):
             ("Sort cards: next order", dashboard.action_cycle_sort, "Cycle the card order"),
             ("Clear card filters", dashboard.action_clear_filter, "Show every node"),
             ("Quit jobfleet", app.action_quit, "Asks about running workers"),
+            ("Mark all filtered nodes", dashboard.action_mark_all, "Mark every card shown"),
+            ("Clear marks", dashboard.grid.clear_marks, "Unmark every card"),
         ]
+        # Bulk actions: on the marked cards, or on every card the filters let through.
+        for action, label in BULK_ACTIONS:
+            for scope in ("marked", "filtered"):
+                commands.append(
+                    (
+                        f"{label} all {scope} nodes",
+                        partial(dashboard.act_on, action, scope),
+                        f"{label} every {scope} node (asks once)",
+                    )
+                )
         snapshot = app.snapshot
         for node in snapshot.nodes if snapshot is not None else []:
             node_id, name = int(node["id"]), clean(node.get("name"), max_len=60)
@@ -46,6 +67,13 @@ class FleetCommands(Provider):
                         f"{action.capitalize()} this node",
                     )
                 )
+            commands.append(
+                (
+                    f"Run once {name}",
+                    partial(app.node_action, "run_once", node_id, name),
+                    "One cycle now (stopped or scheduled node), then back to its state",
+                )
+            )
         return commands
 
     async def discover(self) -> Hits:

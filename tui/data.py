@@ -32,6 +32,9 @@ class Totals:
     jobs_today: int = 0
     jobs_total: int = 0
     jobs_total_estimated: bool = False
+    # Open alerts (engine.supervisor.alerts) and the newest one's title.
+    alerts_open: int = 0
+    alert_latest: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ class FleetData:
                 jobs_today=int(row["jobs_today"] or 0),
                 jobs_total=int(row["jobs_total"] or 0),
                 jobs_total_estimated=bool(row["jobs_total_estimated"]),
+                alerts_open=int(row["alerts_open"] or 0),
+                alert_latest=str(row["alert_latest"] or ""),
             )
 
         return self._timed(run)

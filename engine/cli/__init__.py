@@ -16,7 +16,20 @@ import click
 import psycopg
 
 from engine import __version__
-from engine.cli import db, demo, hosts, jobs, launch, logs, nodes, runs, serve, sim
+from engine.cli import (
+    alerts,
+    db,
+    demo,
+    hosts,
+    jobs,
+    launch,
+    logs,
+    nodes,
+    run_once,
+    runs,
+    serve,
+    sim,
+)
 from engine.cli.output import error
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
@@ -82,19 +95,32 @@ class JobfleetGroup(click.Group):
     is_flag=True,
     help="With --no-ui: stop the workers on exit instead of leaving them for adoption.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help=(
+        "Serve Prometheus metrics on this port from the supervisor (default: "
+        "$JOBFLEET_METRICS_PORT; unset: none), on 127.0.0.1 unless $JOBFLEET_METRICS_HOST says "
+        "otherwise."
+    ),
+)
 @click.pass_context
-def cli(ctx: click.Context, no_ui: bool, stop_workers: bool) -> None:
+def cli(ctx: click.Context, no_ui: bool, stop_workers: bool, metrics_port: int | None) -> None:
     """jobfleet keeps many job-board scrapers running and stores every posting once in Postgres.
 
     Run without a command to open the terminal control plane (it embeds the supervisor when no
     other one runs on this host); --no-ui runs the supervisor headless.
     """
+    state = ctx.ensure_object(CliState)
+    if metrics_port is not None:
+        state.metrics_port = metrics_port
     if ctx.invoked_subcommand is not None:
         return
-    launch.run_default(ctx.ensure_object(CliState), no_ui=no_ui, stop_workers=stop_workers)
+    launch.run_default(state, no_ui=no_ui, stop_workers=stop_workers)
 
 
-for command_module in (db, demo, hosts, jobs, logs, nodes, runs, serve, sim):
+for command_module in (alerts, db, demo, hosts, jobs, logs, nodes, run_once, runs, serve, sim):
     command_module.register(cli)
 
 

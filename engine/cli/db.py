@@ -14,7 +14,7 @@ from engine.db.embedded import stop_embedded
 from engine.db.handle import Database
 from engine.db.migrations import migrations
 
-TABLES = ("hosts", "nodes", "node_logs", "scrape_runs", "jobs", "job_sightings")
+TABLES = ("hosts", "nodes", "node_logs", "scrape_runs", "alerts", "jobs", "job_sightings")
 
 
 def row_counts(db: Database) -> dict[str, int]:

@@ -147,8 +147,13 @@ def refuse_second_demo(db: Database, host: str) -> None:
 
 
 def run_demo(state: CliState, *, no_ui: bool) -> None:
+    # JOBFLEET_METRICS_PORT belongs to this machine's real supervisor (whose port it would
+    # collide with); the demo serves metrics only when asked on its command line.
     settings = state.settings.model_copy(
-        update={"host_name": demo_host_name(state.settings.host_name)}
+        update={
+            "host_name": demo_host_name(state.settings.host_name),
+            "metrics_port": state.metrics_port,
+        }
     )
     db = state.db()
     refuse_second_demo(db, settings.host_name)

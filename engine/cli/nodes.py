@@ -44,6 +44,8 @@ LIST_KEYS = (
     "started_at",
     "stopped_at",
     "last_exit",
+    "next_start_at",
+    "run_once",
 )
 
 
@@ -120,6 +122,22 @@ def _read_spec_file(path: Path) -> dict[str, Any]:
 )
 @click.option("--ca-cert", help="CA certificate for a TLS-intercepting proxy.")
 @click.option("--memory-limit-mb", type=click.IntRange(64, 65536), help="Memory limit, MiB.")
+@click.option(
+    "--schedule",
+    metavar="CRON",
+    help="Active hours as a cron expression: the node runs during every minute it matches "
+    "('* 8-20 * * 1-5' = 08:00-20:59 Mon-Fri) and rests, scheduled, outside them.",
+)
+@click.option(
+    "--active",
+    metavar="HH:MM-HH:MM",
+    help="Active hours every day, end excluded; 22:00-06:00 crosses midnight.",
+)
+@click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="IANA time zone of --schedule or --active (e.g. Europe/Berlin; default UTC).",
+)
 @click.option("--no-start", is_flag=True, help="Deploy without starting.")
 @click.option(
     "--host",
@@ -293,6 +311,7 @@ def list_cmd(state: CliState, as_json: bool) -> None:
     if as_json:
         print_json([_row_for_json(r, found.supervises(r.as_dict())) for r in rows])
         return
+    from engine.fleet.schedule import window_of
     from engine.fleet.states import PROCESS_STATES
 
     table = []
@@ -300,11 +319,12 @@ def list_cmd(state: CliState, as_json: bool) -> None:
         # pid, heartbeat and RSS belong to a live worker: a stopped node's old ones would lie.
         live = r.status in PROCESS_STATES
         error = redact(r.last_error or "").strip().splitlines()
+        once = " (once)" if r.run_once and live else ""
         table.append(
             {
                 "id": r.id,
                 "name": r.name,
-                "status": r.status,
+                "status": f"{r.status}{once}",
                 "desired": r.desired,
                 # The host it runs on (or is pinned to); "any" = the first supervisor to start it.
                 "host": r.host or "any",
@@ -341,6 +361,11 @@ def list_cmd(state: CliState, as_json: bool) -> None:
             stdout.print(literal(f"{r.name}: {r.health}: {r.health_reason}", one_line=True))
         if r.status == S.FATAL and r.last_error:
             stdout.print(literal(f"{r.name}: fatal: {redact(r.last_error)}", one_line=True))
+        window = window_of(r.spec)
+        if r.status == S.SCHEDULED and window is not None:
+            opens = r.next_start_at
+            when = f"next start {window.local(opens)}" if opens else "next start unknown"
+            stdout.print(literal(f"{r.name}: scheduled {window.describe()}; {when}", one_line=True))
 
 
 def _parse_statuses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:

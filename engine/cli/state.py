@@ -28,6 +28,7 @@ class CliState:
     database_url: str | None = None
     home: Path | None = None
     debug: bool = False
+    metrics_port: int | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _db: Database | None = field(default=None, repr=False)
 
@@ -39,6 +40,8 @@ class CliState:
                 overrides["database_url"] = self.database_url
             if self.home is not None:
                 overrides["home"] = self.home
+            if self.metrics_port is not None:
+                overrides["metrics_port"] = self.metrics_port
             self._settings = Settings(**overrides)
             _report_dotenv(self._settings, overridden=tuple(overrides))
         return self._settings

@@ -27,6 +27,13 @@ from engine.errors import DatabaseUnavailable
 log = logging.getLogger(__name__)
 
 
+def _close_quietly(conn: psycopg.Connection[Any] | None) -> None:
+    """Close a connection that may already be broken: closing is all that is left to do."""
+    if conn is not None:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
 class ConnectionSource(Protocol):
     """Database or SharedConnection: ``connection()`` yields a connection inside a transaction."""
 
@@ -68,10 +75,8 @@ class SharedConnection:
         return conn
 
     def _discard(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
+        _close_quietly(self._conn)
+        self._conn = None
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
@@ -131,7 +136,7 @@ class Listener:
         if time.monotonic() < self._next_attempt:
             return False
         try:
-            conn = self.db.connect(autocommit=True)
+            conn = self.db.connect(autocommit=True, purpose="listen")
             for channel in self.channels:
                 conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         except (DatabaseUnavailable, psycopg.Error) as exc:
@@ -143,10 +148,8 @@ class Listener:
         return True
 
     def _drop(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
+        _close_quietly(self._conn)
+        self._conn = None
 
     def wait(self, timeout: float) -> list[psycopg.Notify]:
         """Block up to ``timeout`` seconds for notifications; never raises on a lost server."""
@@ -166,6 +169,27 @@ class Listener:
             self._drop()
             self._next_attempt = time.monotonic() + min(self._retry_after, 0.2)
             return []
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        """The listening connection, for short autocommit statements from another thread.
+
+        A worker's heartbeat runs here rather than on the connection its store shares, so a store
+        waiting for a lock cannot starve the heartbeat (the supervisor would take the worker for
+        hung and kill it). psycopg serializes the statement with a ``wait()`` in progress (the
+        connection's own lock, held at most ``timeout``) and keeps notifications that arrive
+        during it for the next ``wait()``. Raises DatabaseUnavailable while not connected: the
+        waiting thread alone connects and drops, so the connection has one owner.
+        """
+        conn = self._conn
+        if conn is None or conn.closed:
+            raise DatabaseUnavailable("the listening connection is not connected")
+        try:
+            yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise DatabaseUnavailable(
+                f"the database stopped answering: {self.db.friendly(exc)}"
+            ) from exc
 
     def backend_pid(self) -> int | None:
         return self._conn.info.backend_pid if self._conn is not None else None

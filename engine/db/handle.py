@@ -59,15 +59,20 @@ class Database:
         secrets = [s for s in (self._password(),) if s]
         return mask_text(first, secrets)
 
-    def connect(self, *, autocommit: bool = True) -> psycopg.Connection[dict[str, Any]]:
-        """A dedicated connection outside the pool (LISTEN, advisory locks, long sessions)."""
+    def connect(
+        self, *, autocommit: bool = True, purpose: str = ""
+    ) -> psycopg.Connection[dict[str, Any]]:
+        """A dedicated connection outside the pool (LISTEN, advisory locks, long sessions).
+
+        ``purpose`` is appended to the application name pg_stat_activity shows
+        (``jobfleet-<pid>-listen``), so an operator can tell a process's connections apart."""
         try:
             return psycopg.connect(
                 self.url,
                 autocommit=autocommit,
                 row_factory=dict_row,
                 connect_timeout=CONNECT_TIMEOUT_S,
-                application_name=f"jobfleet-{os.getpid()}",
+                application_name="-".join(filter(None, ["jobfleet", str(os.getpid()), purpose])),
             )
         except psycopg.ProgrammingError as exc:
             # libpq's message quotes the offending part, which may be the password: say less.

@@ -49,6 +49,7 @@ _STATE_FIELDS = frozenset(
         "locations_done",
         "locations_total",
         "rss_bytes",
+        "run_once",
     }
 )
 
@@ -275,6 +276,26 @@ def request_kill(db: ConnectionSource, node_id: int) -> None:
 
 def request_restart(db: ConnectionSource, node_id: int) -> None:
     _request(db, "request_restart", node_id, "restart_requested", "restart requested")
+
+
+def request_run_once(db: ConnectionSource, node_id: int) -> None:
+    """Ask for one cycle now (a stopped or scheduled node; UserError otherwise): the supervisor
+    starts a worker that runs one whole cycle and exits, and the node goes back to its state."""
+    with db.connection() as conn:
+        row = conn.execute(q("request_run_once"), {"id": node_id}).fetchone()
+        if row is None:
+            found = conn.execute(q("lock_node_status"), {"id": node_id}).fetchone()
+            if found is None:
+                raise UnknownNode(f"no node with id {node_id}")
+            status = found["status"]
+            if status in ("starting", "running"):
+                why = f"is {status}: its worker already runs cycles"
+            elif status == "stopping":
+                why = "is stopping; ask again once it has stopped"
+            else:
+                why = f"is {status}; run-once is for a stopped or scheduled node"
+            raise UserError(f"node {node_id} {why}")
+        log_event_now(conn, "info", "run_once_requested", "one cycle requested", node_id=node_id)
 
 
 def update_spec(db: ConnectionSource, node_id: int, spec: NodeSpec) -> None:

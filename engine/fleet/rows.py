@@ -62,6 +62,7 @@ class NodeRow:
     spec: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    run_once: bool  # a run-once cycle is asked for or under way (sql/0014)
     health: str  # ok | degraded | failing | unknown
     health_reason: str
 
@@ -98,3 +99,6 @@ class SupervisedNodeRow:
     status_age_s: float | None
     start_due: bool
     host_age_s: float | None
+    run_once: bool
+    next_start_at: datetime | None
+    db_now: datetime  # the database clock, for active hours (engine.fleet.schedule)

@@ -142,6 +142,9 @@ SpecField = Literal[
     "proxies",
     "ca_cert",
     "memory_limit_mb",
+    "schedule",
+    "active",
+    "timezone",
 ]
 
 
@@ -173,6 +176,10 @@ class NodeSpec(BaseModel):
     proxies: list[str] = Field(title="Proxies", default_factory=list, max_length=MAX_PROXIES)
     ca_cert: str | None = Field(title="CA certificate file for the proxy", default=None)
     memory_limit_mb: int = Field(title="Memory limit, MiB", default=256, ge=64, le=65536)
+    # Active hours (engine.fleet.schedule): outside them the node rests, status "scheduled".
+    schedule: str | None = Field(title="Active hours, cron", default=None)
+    active: str | None = Field(title="Active hours, HH:MM-HH:MM", default=None)
+    timezone: str | None = Field(title="Time zone of the active hours", default=None)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -265,10 +272,40 @@ class NodeSpec(BaseModel):
             raise ValueError(problem)
         return str(path.resolve())
 
+    @field_validator("schedule", "active", "timezone", mode="before")
+    @classmethod
+    def _window_text(cls, value: Any) -> str | None:
+        if value in (None, ""):
+            return None
+        return _check_text(value, limit=100) or None
+
     @model_validator(mode="after")
     def _ranges(self) -> NodeSpec:
         if self.delay_max < self.delay_min:
             raise ValueError("delay_max: must not be smaller than delay_min")
+        return self
+
+    @model_validator(mode="after")
+    def _window(self, info: ValidationInfo) -> NodeSpec:
+        if info.context and info.context.get("stored"):
+            return self  # checked when written; the worker need not load croniter
+        from engine.fleet.schedule import ScheduleError, make_window
+
+        if self.timezone and not (self.schedule or self.active):
+            raise ValueError("timezone: only means something with schedule or active")
+        try:
+            make_window(self.schedule, self.active, self.timezone)
+        except ScheduleError as exc:
+            field = (
+                "timezone"
+                if "time zone" in str(exc)
+                else "schedule"
+                if self.schedule and not self.active
+                else "active"
+                if self.active and not self.schedule
+                else "schedule"
+            )
+            raise ValueError(f"{field}: {exc}") from None
         return self
 
     # --- views ---

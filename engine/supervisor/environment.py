@@ -78,7 +78,8 @@ def worker_env(
         if name in source:
             env[name] = source[name]
     for name, value in settings.model_dump().items():
-        if name == "database_url" or value is None:
+        # The alert URLs hold tokens and only supervisors send alerts: workers never get them.
+        if name in ("database_url", "alert_urls") or value is None:
             continue
         env[f"JOBFLEET_{name.upper()}"] = str(value)
     env["JOBFLEET_DATABASE_URL"] = database_url

@@ -37,24 +37,28 @@ from engine.fleet.events import EventWriter, add_secrets, prune_logs
 from engine.fleet.hosts import is_demo_host
 from engine.fleet.nodes import change_state
 from engine.fleet.rows import NOW, SupervisedNodeRow
-from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus, TransitionError
+from engine.fleet.states import PROCESS_STATES, NodeStatus, TransitionError
 from engine.jobs.runs import prune_runs
 from engine.protocol import NODES_CHANNEL, WORKER_MODULE
 from engine.settings import Settings
+from engine.supervisor.alerts.monitor import AlertMonitor
 from engine.supervisor.environment import worker_env
 from engine.supervisor.lease import HostLease, take_over_if_lost
 from engine.supervisor.logfiles import log_limits, rotate, rotate_all
+from engine.supervisor.metrics import MetricsServer
 from engine.supervisor.plan import (
     CLEARED,
     Action,
     ClearRequests,
     Defer,
+    Drain,
     Forget,
     Kill,
     NodeView,
     Policy,
     ProcView,
     Recycle,
+    Reschedule,
     ResetFastCrashes,
     SetState,
     Spawn,
@@ -80,6 +84,7 @@ class Tracked:
     child: bool
     spawned_mono: float
     term_sent: float | None = None
+    drain_sent: float | None = None
     kill_sent: float | None = None
     kill_reason: str | None = None
     killed_on_request: bool = False
@@ -117,6 +122,8 @@ class Supervisor:
             interval=settings.spool_replay_interval,
             also=lambda: rotate_all(settings.home / "logs", **log_limits(settings)),
         )
+        self.metrics = MetricsServer(settings, db, self.events)  # serves once the lock is held
+        self.alerts = AlertMonitor(settings, db, self.conn, self.events)
         self.host_id: int | None = None
         self._listener: Listener | None = None
         self._tracked: dict[int, Tracked] = {}
@@ -148,6 +155,7 @@ class Supervisor:
             pid=os.getpid(),
             host=hostname,
         )
+        self.metrics.start()
         return host_id
 
     def start(self) -> None:
@@ -202,6 +210,8 @@ class Supervisor:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout if timeout is not None else 30)
         self.spool_sweeper.stop()
+        self.metrics.stop()
+        self.alerts.close()
         if stop_workers:
             self._stop_all_workers()
         else:
@@ -282,6 +292,7 @@ class Supervisor:
                 prune_runs(self.conn, keep_days=self.settings.runs_keep_days)
         except (DatabaseUnavailable, psycopg.OperationalError):
             self._db_went_down()
+        self.alerts.tick(db_down=self._db_down)  # never raises; sends from its own thread
 
     def _db_went_down(self) -> None:
         if not self._db_down:
@@ -381,7 +392,7 @@ class Supervisor:
             return
         if node_id not in self._tracked and status in PROCESS_STATES | {S.LOST} and mine:
             self._adopt_or_clean(row)
-        view = _node_view(row, status)
+        view = NodeView.from_row(row, status)
         proc = self._proc_view(node_id)
         for action in plan(view, proc, self.policy, in_grace=self._in_grace(), memory_ok=memory_ok):
             self._do(action, view)
@@ -445,6 +456,7 @@ class Supervisor:
             kill_reason=t.kill_reason,
             killed_on_request=t.killed_on_request,
             rss_bytes=None if t.gone else self.procs.rss(t.ident),
+            drain_sent_age_s=None if t.drain_sent is None else now - t.drain_sent,
         )
 
     def _do(self, action: Action, view: NodeView) -> None:
@@ -472,6 +484,13 @@ class Supervisor:
                 if t is not None:
                     self.procs.signal_group(t.ident, signal.SIGTERM)
                     t.term_sent = time.monotonic()
+            case Drain():
+                if t is not None:  # the worker alone: its scrape child must finish its search
+                    self.procs.signal_worker(t.ident, signal.SIGUSR1)
+                    t.drain_sent = time.monotonic()
+            case Reschedule(at=at):
+                with self.conn.connection() as conn:
+                    conn.execute(q("node_set_next_start"), {"id": node_id, "next_start_at": at})
             case Recycle(reason=reason, level=level):
                 if t is not None:
                     self.procs.signal_group(t.ident, signal.SIGTERM)
@@ -556,21 +575,3 @@ class Supervisor:
                 tracked.kill_sent = time.monotonic()
                 tracked.killed_on_request = True
             raise
-
-
-def _node_view(row: SupervisedNodeRow, status: NodeStatus) -> NodeView:
-    return NodeView(
-        id=row.id,
-        status=status,
-        desired=Desired(row.desired),
-        stop_requested=row.stop_requested,
-        kill_requested=row.kill_requested,
-        has_heartbeat=row.has_heartbeat,
-        heartbeat_age_s=row.heartbeat_age_s,
-        fast_crashes=row.fast_crashes,
-        start_due=row.start_due,
-        memory_limit_mb=int(row.spec.get("memory_limit_mb") or 256),
-        last_exit=row.last_exit,
-        restarts=row.restarts,
-        last_error=row.last_error,
-    )

@@ -12,12 +12,14 @@ the text of a reason (reasons are for people and the event log).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal
 
-from engine.fleet.rows import NOW, Later
+from engine.fleet.rows import NOW, Later, SupervisedNodeRow
+from engine.fleet.schedule import window_state
 from engine.fleet.states import PROCESS_STATES, Desired, NodeStatus
-from engine.protocol import EXIT_CONFIG, EXIT_RECYCLE
+from engine.protocol import EXIT_CONFIG, EXIT_ONCE, EXIT_RECYCLE
 from engine.settings import Settings
 
 S = NodeStatus
@@ -46,6 +48,35 @@ class NodeView:
     restarts: int = 0
     # The worker writes why it cannot run (EXIT_CONFIG) here before it exits.
     last_error: str | None = None
+    # Active hours (engine.fleet.schedule) by the database clock: whether the window is open,
+    # and if not when it opens; next_start_at is what the row says now.
+    in_window: bool = True
+    window_opens_at: datetime | None = None
+    next_start_at: datetime | None = None
+    # One cycle now, whatever the window and desired say (jobfleet run-once).
+    run_once: bool = False
+
+    @classmethod
+    def from_row(cls, row: SupervisedNodeRow, status: NodeStatus) -> NodeView:
+        """The view of a row the supervisor read, with ``status`` as it judged it."""
+        return cls(
+            id=row.id,
+            status=status,
+            desired=Desired(row.desired),
+            stop_requested=row.stop_requested,
+            kill_requested=row.kill_requested,
+            has_heartbeat=row.has_heartbeat,
+            heartbeat_age_s=row.heartbeat_age_s,
+            fast_crashes=row.fast_crashes,
+            start_due=row.start_due,
+            memory_limit_mb=int(row.spec.get("memory_limit_mb") or 256),
+            last_exit=row.last_exit,
+            restarts=row.restarts,
+            last_error=row.last_error,
+            run_once=row.run_once,
+            next_start_at=row.next_start_at,
+            **vars(window_state(row.spec, row.db_now)),
+        )
 
 
 @dataclass(frozen=True)
@@ -60,6 +91,7 @@ class ProcView:
     kill_reason: str | None = None  # set when we killed or recycled it unasked (stale, no start)
     killed_on_request: bool = False
     rss_bytes: int | None = None
+    drain_sent_age_s: float | None = None  # seconds since asked to end after its scrape
 
 
 @dataclass(frozen=True)
@@ -70,6 +102,8 @@ class Policy:
     start_retries: int
     backoff_base: float
     backoff_max: float
+    # How long a worker asked to end at its window's close may take to finish its scrape.
+    drain_grace: float = 120.0
 
     @classmethod
     def from_settings(cls, s: Settings) -> Policy:
@@ -80,6 +114,7 @@ class Policy:
             s.start_retries,
             s.backoff_base,
             s.backoff_max,
+            s.search_timeout + s.stop_grace,
         )
 
     def backoff(self, fast_crashes: int) -> float:
@@ -106,6 +141,21 @@ class Term:
     """SIGTERM the worker (a stop or restart someone asked for)."""
 
     reason: str
+
+
+@dataclass(frozen=True)
+class Drain:
+    """Ask the worker to finish the scrape under way, store it, and exit (SIGUSR1): its window
+    closed. A SIGTERM would kill the scrape; the next window resumes at the next location."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    """A scheduled node's window opens at another time than its row says (its spec changed)."""
+
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -152,7 +202,17 @@ class ResetFastCrashes:
 
 
 Action = (
-    Spawn | Defer | Term | Recycle | Kill | SetState | Forget | ClearRequests | ResetFastCrashes
+    Spawn
+    | Defer
+    | Term
+    | Drain
+    | Recycle
+    | Kill
+    | SetState
+    | Forget
+    | ClearRequests
+    | ResetFastCrashes
+    | Reschedule
 )
 
 
@@ -161,7 +221,24 @@ def _state(status: NodeStatus, reason: str, *, level: Level = "info", **fields: 
 
 
 # Fields that say "no worker now" (written with every move to a status without a process).
-CLEARED: dict[str, Any] = {"pid": None, "proc_started_at": None, "stopped_at": NOW}
+CLEARED: dict[str, Any] = {
+    "pid": None,
+    "proc_started_at": None,
+    "stopped_at": NOW,
+    "run_once": False,
+}
+
+
+def _rest(node: NodeView, reason: str, **fields: Any) -> SetState:
+    """To "scheduled" until the window opens (a node wanted running, outside its hours)."""
+    opens = node.window_opens_at
+    when = f"; next start {opens:%Y-%m-%d %H:%M} UTC" if opens is not None else ""
+    return _state(S.SCHEDULED, reason + when, next_start_at=opens, **fields, **CLEARED)
+
+
+def _resting(node: NodeView) -> bool:
+    """Whether the node should rest now: wanted running, outside its window, no run-once."""
+    return node.desired == Desired.RUNNING and not node.in_window and not node.run_once
 
 
 def plan(
@@ -174,11 +251,21 @@ def plan(
         return _plan_gone(node, proc, policy)
     # No process.
     status = node.status
+    if node.run_once and status in (S.STOPPED, S.SCHEDULED):
+        return [Spawn()] if memory_ok else [Defer("low memory")]
+    if _resting(node):
+        if status in (S.STOPPED, S.EXITED, S.LOST, S.BACKOFF):
+            return [_rest(node, "outside its active hours")]
+        if status == S.SCHEDULED and node.window_opens_at != node.next_start_at:
+            return [Reschedule(node.window_opens_at)] if node.window_opens_at else []
+        return []
     if node.desired == Desired.RUNNING:
-        if status in (S.STOPPED, S.EXITED, S.LOST) or (status == S.BACKOFF and node.start_due):
+        if status in (S.STOPPED, S.EXITED, S.LOST, S.SCHEDULED) or (
+            status == S.BACKOFF and node.start_due
+        ):
             return [Spawn()] if memory_ok else [Defer("low memory")]
         return []
-    if status in (S.EXITED, S.BACKOFF, S.LOST):
+    if status in (S.EXITED, S.BACKOFF, S.LOST, S.SCHEDULED):
         return [_state(S.STOPPED, "stop requested", **CLEARED)]
     return []
 
@@ -196,11 +283,17 @@ def _plan_alive(node: NodeView, proc: ProcView, policy: Policy, *, in_grace: boo
             if status != S.STOPPED
             else ClearRequests(),
         ]
-    if status in (S.STARTING, S.RUNNING) and (
-        node.desired == Desired.STOPPED or node.stop_requested
-    ):
+    # A run-once worker runs for a node that may be desired stopped: only a request stops it.
+    unwanted = node.desired == Desired.STOPPED and not node.run_once
+    if status in (S.STARTING, S.RUNNING) and (unwanted or node.stop_requested):
         why = "stop requested" if node.desired == Desired.STOPPED else "restart requested"
         return [Term(why), _state(S.STOPPING, why)]
+    if status == S.STARTING and _resting(node):
+        why = "outside its active hours"
+        return [Term(why), _state(S.STOPPING, why)]
+    if status == S.RUNNING and _resting(node) and proc.term_sent_age_s is None:
+        why = "outside its active hours: ending after the current scrape"
+        return [Drain(why), _state(S.STOPPING, why)]
     if status == S.STARTING:
         if node.has_heartbeat:
             return [_state(S.RUNNING, "first heartbeat")]
@@ -231,6 +324,10 @@ def _plan_alive(node: NodeView, proc: ProcView, policy: Policy, *, in_grace: boo
             return [ResetFastCrashes()]
         return []
     if status == S.STOPPING:
+        if proc.drain_sent_age_s is not None and proc.term_sent_age_s is None:
+            if proc.drain_sent_age_s > policy.drain_grace:
+                return [Term(f"scrape not finished {policy.drain_grace:g} s after its window")]
+            return []
         if proc.term_sent_age_s is None:
             return [Term("stopping")]
         if proc.term_sent_age_s > policy.stop_grace:
@@ -256,11 +353,17 @@ def _plan_gone(node: NodeView, proc: ProcView, policy: Policy) -> list[Action]:
     # Whether we ended it unasked (stale, no start, over memory): then it is a crash, whatever
     # the exit code or the requests made meanwhile.
     ended_by_us = proc.kill_reason is not None
-    if status == S.STOPPING or (
-        not ended_by_us and (node.stop_requested or node.desired == Desired.STOPPED)
-    ):
+    if status == S.STOPPING and _resting(node) and not node.stop_requested:
+        return [*forget, _rest(node, "worker ended at its window's close", **code_field)]
+    unwanted = node.desired == Desired.STOPPED and not node.run_once
+    if status == S.STOPPING or (not ended_by_us and (node.stop_requested or unwanted)):
         why = "worker gone" if status == S.LOST else "worker exited"
         return [*forget, _state(S.STOPPED, why, **code_field, **CLEARED)]
+    if code == EXIT_ONCE and not ended_by_us:
+        # The run-once cycle is done: back to what the node was doing before.
+        if node.desired == Desired.RUNNING and not node.in_window:
+            return [*forget, _rest(node, "run-once cycle done", **code_field)]
+        return [*forget, _state(S.STOPPED, "run-once cycle done", **code_field, **CLEARED)]
     if code == EXIT_RECYCLE and not ended_by_us:
         return [*forget, _state(S.STOPPED, "recycled after max cycles", **code_field, **CLEARED)]
     if status == S.LOST:
@@ -291,6 +394,12 @@ def _plan_gone(node: NodeView, proc: ProcView, policy: Policy) -> list[Action]:
         **code_field,
         **CLEARED,
     )
+    if node.run_once:
+        # A run-once that failed is not retried: back to what the node was doing before.
+        if _resting(replace(node, run_once=False)):
+            return [*forget, exited, _rest(node, "run-once failed")]
+        if node.desired == Desired.STOPPED:
+            return [*forget, exited, _state(S.STOPPED, "run-once failed", **CLEARED)]
     if crashes >= policy.start_retries:
         return [
             *forget,

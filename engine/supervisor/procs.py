@@ -131,6 +131,15 @@ class Procs:
                 os.killpg(pgid, sig)
         return True
 
+    def signal_worker(self, ident: Identity, sig: int) -> bool:
+        """Send ``sig`` to the worker process alone (not its scrape children); False unless the
+        recorded process is the one alive now."""
+        if not self.is_alive(ident):
+            return False
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(ident.pid, sig)
+        return True
+
     def reap(self) -> list[tuple[int, int]]:
         """(pid, exit code) of spawned children that have exited (negative code = signal)."""
         done = []

@@ -1,12 +1,14 @@
 """The threads that keep a worker tied to its supervisor, and end it when that tie is gone.
 
 * the heartbeat: every ``heartbeat_interval`` it stamps the node row (only while the row still
-  names this pid), reads stop and kill requests, and learns how old the supervisor's lease is;
+  names this pid), reads stop and kill requests, and learns how old the supervisor's lease is.
+  It runs on the stop listener's connection, not the one the store and the event writer share:
+  a store waiting for a lock (a regroup, a dump, a blocked table) must not silence it;
 * the dead man's switch: when the lease has not been seen renewed for ``dead_man_after`` (the
   supervisor died, or the database is out of reach), the worker leaves on its own within
   ``stop_grace``, so another host can take the node over without two workers scraping it;
-* the stop listener: a LISTEN on ``jobfleet_node_<id>`` so a stop takes effect within a second,
-  with the heartbeat's poll as the fallback.
+* the stop listener: a LISTEN on ``jobfleet_node_<id>`` (NODE_CHANNEL_PREFIX) so a stop takes
+  effect within a second, with the heartbeat's poll as the fallback.
 
 All three only set ``stop`` (and the exit code); the scrape loop notices and winds down. The dead
 man's switch alone also exits the process itself if winding down takes too long.
@@ -31,7 +33,7 @@ from engine.db.handle import Database
 from engine.db.queries import q
 from engine.errors import DatabaseUnavailable
 from engine.fleet.events import EventWriter
-from engine.protocol import EXIT_DEAD_MAN, EXIT_STOPPED, EXIT_SUPERSEDED
+from engine.protocol import EXIT_DEAD_MAN, EXIT_STOPPED, EXIT_SUPERSEDED, NODE_CHANNEL_PREFIX
 from engine.settings import Settings
 from engine.worker.children import kill_descendant_groups
 
@@ -63,7 +65,7 @@ class Lifelines:
         self.exit_code = EXIT_STOPPED
         self.stop_reason: str | None = None
         self._threads: list[threading.Thread] = []
-        self._listener: Listener | None = None
+        self._listener = Listener(db, [f"{NODE_CHANNEL_PREFIX}{node_id}"], retry_after=1.0)
         self._pid_seen = False
         self._started = time.monotonic()
         # When (monotonic) the supervisor's lease was last renewed, as far as we know.
@@ -103,7 +105,9 @@ class Lifelines:
         rss = self.proc.memory_info().rss
         # Taken before the query: the lease seen is then never thought younger than it is.
         asked = time.monotonic()
-        with self.conn.connection() as conn:
+        # The shared connection only while the listener is away (it reconnects on its own).
+        source = self._listener if self._listener.connected else self.conn
+        with source.connection() as conn:
             row = conn.execute(
                 q("worker_heartbeat"), {"id": self.node_id, "pid": self.pid, "rss": rss}
             ).fetchone()
@@ -111,7 +115,9 @@ class Lifelines:
                 current = conn.execute(q("worker_row"), {"id": self.node_id}).fetchone()
         if row is not None:
             self._pid_seen = True
-            if row["kill_requested"] or row["stop_requested"] or row["desired"] == "stopped":
+            # A run-once worker runs for a node whose desired state may be "stopped".
+            unwanted = row["desired"] == "stopped" and not row["run_once"]
+            if row["kill_requested"] or row["stop_requested"] or unwanted:
                 self.request_stop("stop requested")
             host_age = row["host_age_s"]
             if host_age is not None:
@@ -162,7 +168,6 @@ class Lifelines:
         os._exit(EXIT_DEAD_MAN)
 
     def _listen_loop(self) -> None:
-        self._listener = Listener(self.db, [f"jobfleet_node_{self.node_id}"], retry_after=1.0)
         while not self.stop.is_set():
             notes = self._listener.wait(0.5)
             if any(n.payload == "stop" for n in notes):

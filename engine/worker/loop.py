@@ -33,7 +33,7 @@ from engine.db.queries import q
 from engine.errors import DatabaseUnavailable, UserError
 from engine.fleet.events import EventWriter, known_secrets, log_text
 from engine.fleet.spec import NodeSpec, SpecError, ca_file_problem, load_stored_spec
-from engine.protocol import EXIT_CONFIG, EXIT_RECYCLE, EXIT_STOPPED
+from engine.protocol import EXIT_CONFIG, EXIT_ONCE, EXIT_RECYCLE, EXIT_STOPPED
 from engine.settings import Settings
 from engine.worker.children import kill_descendant_groups
 from engine.worker.cooldowns import Cooldowns
@@ -89,6 +89,15 @@ class Worker:
         # Whether last_error holds a scrape failure this worker wrote (cleared once every site
         # of a scrape succeeds; an error from elsewhere, a crash reason, is left alone).
         self._scrape_error_shown = False
+        # SIGUSR1 (its window closed): finish the scrape under way, then exit.
+        self._scraping = False
+        self._draining = False
+        self.once = False  # run one cycle and exit (jobfleet run-once), from the row
+
+    def _on_drain(self, _signum: int, _frame: object) -> None:
+        self._draining = True
+        if not self._scraping:
+            self.request_stop("outside its active hours")
 
     def request_stop(self, reason: str, code: int = EXIT_STOPPED) -> None:
         self.lifelines.request_stop(reason, code)
@@ -102,6 +111,7 @@ class Worker:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.lifelines.on_signal)
         signal.signal(signal.SIGINT, self.lifelines.on_signal)
+        signal.signal(signal.SIGUSR1, self._on_drain)
         try:
             spec, position = self._load()
             ca_problem = ca_file_problem(spec.ca_cert)
@@ -146,6 +156,7 @@ class Worker:
                     raise UserError("stopped before the database answered") from None
         if row is None:
             raise UserError(f"node {self.node_id} does not exist")
+        self.once = bool(row.get("run_once"))
         position = Position(
             int(row["cycle"] or 0),
             int(row["locations_done"] or 0),
@@ -198,7 +209,12 @@ class Worker:
         lived = 0
         locations: list[str | None] = list(spec.locations) or [None]
         cycle, start = resume_point(position, locations)
-        if start:
+        if self.once:  # a whole cycle, now
+            cycle, start = position.cycle + 1, 0
+            self.events.info(
+                "run_once", f"running cycle {cycle} once", node_id=self.node_id, cycle=cycle
+            )
+        elif start:
             self.events.info(
                 "cycle_resumed",
                 f"resuming cycle {cycle} at location {start + 1} of {len(locations)}",
@@ -208,7 +224,8 @@ class Worker:
             )
         # Spread the first scrapes: a hundred workers started together (after a reboot, a
         # deploy of many nodes) must not all hit the boards, and the CPU, at the same moment.
-        self.stop.wait(random.uniform(0, spec.delay_min))
+        if not self.once:
+            self.stop.wait(random.uniform(0, spec.delay_min))
         while not self.stop.is_set():
             lived += 1
             began = time.monotonic()
@@ -217,8 +234,15 @@ class Worker:
                 location = locations[index]
                 if self.stop.is_set():
                     return
+                self._scraping = True
                 self._scrape_one(spec, proxies, store, cycle, index, len(locations), location)
+                self._scraping = False
+                if self._draining:
+                    self.request_stop("outside its active hours")
                 if self.stop.is_set():
+                    return
+                if self.once and index == len(locations) - 1:
+                    self.request_stop("run-once cycle done", EXIT_ONCE)
                     return
                 self.stop.wait(random.uniform(spec.delay_min, spec.delay_max))
             start = 0
@@ -276,11 +300,15 @@ class Worker:
                     "proxy_ok",
                     f"proxy {shown_proxy(proxy)} exits at {result.exit_ip}",
                     node_id=self.node_id,
+                    proxy=shown_proxy(proxy),  # which proxy: alerts close per proxy
                 )
             else:
                 self._proxy_ok_at.pop(proxy, None)
                 self.events.error(
-                    "proxy_failed", result.error or "proxy check failed", node_id=self.node_id
+                    "proxy_failed",
+                    result.error or "proxy check failed",
+                    node_id=self.node_id,
+                    proxy=shown_proxy(proxy),
                 )
                 self._record_error(result.error or "proxy check failed")
         return usable or None

@@ -59,6 +59,13 @@ UPDATE nodes SET desired = 'running', stop_requested = (status IN ('starting', '
 WHERE id = %(id)s
 RETURNING status::text AS status;
 
+-- name: request_run_once
+-- One cycle now: only for a node without a worker that is not on its way somewhere by itself.
+UPDATE nodes SET run_once = true, stop_requested = false, kill_requested = false,
+       updated_at = now()
+WHERE id = %(id)s AND status IN ('stopped', 'scheduled')
+RETURNING status::text AS status;
+
 -- name: delete_node
 DELETE FROM nodes WHERE id = %(id)s AND status NOT IN ('starting', 'running', 'stopping')
 RETURNING id;

@@ -39,13 +39,15 @@ SELECT n.id, n.name, n.status::text AS status, n.desired, n.host_id, n.pinned, n
        extract(epoch FROM now() - n.started_at)::double precision AS started_age_s,
        extract(epoch FROM now() - n.status_changed_at)::double precision AS status_age_s,
        (n.next_start_at IS NULL OR n.next_start_at <= now()) AS start_due,
-       extract(epoch FROM now() - h.heartbeat_at)::double precision AS host_age_s
+       extract(epoch FROM now() - h.heartbeat_at)::double precision AS host_age_s,
+       n.run_once, n.next_start_at, now() AS db_now
 FROM nodes n
 LEFT JOIN hosts h ON h.id = n.host_id
 WHERE n.host_id = %(host_id)s
-   OR (%(claims_others)s AND n.host_id IS NULL AND n.desired = 'running')
+   OR (%(claims_others)s AND n.host_id IS NULL
+       AND (n.desired = 'running' OR n.run_once OR n.status = 'scheduled'))
    OR (%(claims_others)s AND n.host_id IS NOT NULL AND n.host_id <> %(host_id)s
-       AND (n.status IN ('starting', 'running', 'stopping', 'lost', 'exited', 'backoff')
+       AND (n.status IN ('starting', 'running', 'stopping', 'lost', 'exited', 'backoff', 'scheduled')
             OR (n.status = 'stopped' AND n.desired = 'running'))
        AND h.heartbeat_at < now() - make_interval(secs => %(host_stale_after)s))
 ORDER BY n.id;
@@ -71,6 +73,10 @@ RETURNING n.id;
 -- name: node_clear_requests
 UPDATE nodes SET stop_requested = false, kill_requested = false, updated_at = now()
 WHERE id = %(id)s;
+
+-- name: node_set_next_start
+-- A scheduled node whose window moved (its spec changed): when it opens next.
+UPDATE nodes SET next_start_at = %(next_start_at)s, updated_at = now() WHERE id = %(id)s;
 
 -- name: node_set_fast_crashes
 UPDATE nodes SET fast_crashes = %(fast_crashes)s, updated_at = now() WHERE id = %(id)s;

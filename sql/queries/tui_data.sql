@@ -15,4 +15,8 @@ SELECT now() AS db_now,
                     ELSE (SELECT count(*) FROM jobs) END
           FROM pg_class c WHERE c.oid = 'jobs'::regclass) AS jobs_total,
        (SELECT c.reltuples >= 100000 FROM pg_class c WHERE c.oid = 'jobs'::regclass)
-           AS jobs_total_estimated;
+           AS jobs_total_estimated,
+       -- open alerts: a few rows at most, found through the partial index of open alerts
+       (SELECT count(*) FROM alerts WHERE resolved_at IS NULL) AS alerts_open,
+       (SELECT title FROM alerts WHERE resolved_at IS NULL
+        ORDER BY opened_at DESC, id DESC LIMIT 1) AS alert_latest;

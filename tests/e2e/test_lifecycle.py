@@ -315,9 +315,8 @@ def test_stop_arrives_after_listen_connection_is_terminated(sim, fast_env, fast_
             return [
                 r["pid"]
                 for r in conn.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE application_name = %s "
-                    "AND query LIKE 'LISTEN%%'",
-                    (f"jobfleet-{pid}",),
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                    (f"jobfleet-{pid}-listen",),
                 ).fetchall()
             ]
 

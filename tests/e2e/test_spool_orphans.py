@@ -161,3 +161,34 @@ def test_a_crashed_worker_resumes_its_cycle(sim, fast_env, fast_db, supervisor):
         what="the cycle finished",
     )
     assert row.cycle == 1
+
+
+def test_a_store_waiting_for_a_lock_does_not_silence_the_heartbeat(
+    sim, fast_env, fast_db, supervisor, db_url, jf_home
+):
+    # The store waits on a lock far longer than the supervisor's stale limit (3 s here). The
+    # heartbeat runs on its own connection, so the worker is not taken for hung and killed.
+    spec = parse_spec(node_spec(sim, "lock-wait", locations=["Austin"]))
+    node_id = nodes.deploy(fast_db, spec)
+    node_dir = jf_home / "spool" / f"node-{node_id}"
+    stale_after = float(fast_env["JOBFLEET_STALE_AFTER"])
+    with psycopg.connect(db_url) as blocker:
+        blocker.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
+        supervisor.start()
+        wait_for(lambda: spooled_batches(node_dir), what="a spooled batch (the store now waits)")
+        before = nodes.get_node(fast_db, node_id)
+        assert before.pid and before.heartbeat_at
+        # Beats keep coming well past the stale limit while the store still waits.
+        wait_for(
+            lambda: (
+                (now := nodes.get_node(fast_db, node_id)).heartbeat_at is not None
+                and (now.heartbeat_at - before.heartbeat_at).total_seconds() > 3 * stale_after
+            ),
+            what="heartbeats while the store waits",
+        )
+        during = nodes.get_node(fast_db, node_id)
+        assert spooled_batches(node_dir), "the store went through although the table is locked"
+        assert (during.pid, during.restarts) == (before.pid, before.restarts)
+        blocker.rollback()
+    wait_for(lambda: not any(node_dir.glob("*.jsonl")), what="the spool stored")
+    assert nodes.get_node(fast_db, node_id).pid == before.pid

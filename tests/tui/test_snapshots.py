@@ -242,3 +242,45 @@ def test_jobs(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> No
         await pilot.pause()
 
     assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)
+
+
+# Two nodes resting outside their active hours (NOW is Sunday 12:00 UTC).
+SCHEDULED = [
+    # name, window fields, next start
+    ("tokyo-night", {"active": "22:00-06:00", "timezone": "Asia/Tokyo"}, NOW + timedelta(hours=1)),
+    (
+        "office-hours",
+        {"schedule": "* 8-17 * * 1-5", "timezone": "Europe/Berlin"},
+        datetime(2025, 6, 2, 6, 0, tzinfo=UTC),
+    ),
+]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_scheduled_and_marked_cards(
+    snap_compare: Any, snapshot_app: Any, size: tuple[int, int]
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from textual.widgets import Select
+
+        await _dashboard_ready(pilot)
+        app: Any = pilot.app
+        with app.db.connection() as conn:
+            for name, window, opens in SCHEDULED:
+                spec = {"name": name, "search_term": "rust", "country": "JP", **window}
+                conn.execute(
+                    "INSERT INTO nodes (name, spec, desired, status, next_start_at, jobs_found,"
+                    " jobs_new, locations_done, locations_total, cycle)"
+                    " VALUES (%s, %s, 'running', 'scheduled', %s, 40, 4, 2, 2, 3)",
+                    (name, json.dumps(spec), opens),
+                )
+        grid = app.dashboard.query_one(CardGrid)
+        app.request_refresh()
+        await wait_for(pilot, lambda: len(grid.nodes) == 8, "scheduled cards")
+        app.screen.query_one("#filter-status", Select).value = "scheduled"
+        await wait_for(pilot, lambda: len(grid.visible_ids) == 2, "filtered")
+        office = next(i for i, n in grid.nodes.items() if n["name"] == "office-hours")
+        grid.set_marked([office], True)
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)

@@ -56,3 +56,10 @@ def test_an_operator_allowlist_lets_its_names_through() -> None:
 
 def test_the_place_cache_variables_are_passed() -> None:
     assert {cache.DIR_ENV, cache.SWITCH_ENV} == WORKER_JOBFLEET_ENV
+
+
+def test_workers_never_get_the_alert_urls() -> None:
+    env = env_for([], alert_urls="ntfy://ntfy.sh/secret-topic-123")
+    assert "JOBFLEET_ALERT_URLS" not in env
+    assert "secret-topic-123" not in "".join(env.values())
+    assert env["JOBFLEET_ALERT_INTERVAL"] == "10.0"  # the other alert settings are harmless

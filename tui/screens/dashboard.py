@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Input, Select, Static
 
 from engine.fleet.states import NodeStatus
 from tui.data import FleetSnapshot
+from tui.screens.confirm import ConfirmScreen
 from tui.text import clean
 from tui.widgets.card_grid import SORTS, CardFilter, CardGrid
 from tui.widgets.fleet_header import FleetHeader
@@ -28,7 +29,18 @@ STATUSES: tuple[NodeStatus, ...] = (
     NodeStatus.BACKOFF,
     NodeStatus.FATAL,
     NodeStatus.LOST,
+    NodeStatus.SCHEDULED,
 )
+
+# How a question names a bulk action on several nodes: "Stop 5 nodes?".
+BULK_VERBS: dict[str, tuple[str, str]] = {
+    "start": ("Start", "Start"),
+    "stop": ("Stop", "Stop"),
+    "kill": ("Kill the workers of", "Kill"),
+    "restart": ("Restart", "Restart"),
+    "delete": ("Delete", "Delete"),
+    "run_once": ("Run one cycle now of", "Run once"),
+}
 
 ACTION_BUTTONS = [
     ("deploy", "Deploy", "Deploy a new node (n)"),
@@ -53,6 +65,14 @@ class DashboardScreen(Screen[None]):
         Binding("k", "node('kill')", "Kill", tooltip="Kill the selected node's worker (asks)"),
         Binding("r", "node('restart')", "Restart", tooltip="Restart the selected node"),
         Binding("delete", "node('delete')", "Delete", tooltip="Delete the selected node (asks)"),
+        Binding(
+            "1",
+            "node('run_once')",
+            "Run once",
+            show=False,
+            tooltip="Run one cycle now (a stopped or scheduled node), then back to its state",
+        ),
+        Binding("ctrl+a", "mark_all", "Mark all", show=False, tooltip="Mark every filtered card"),
         Binding("l,enter", "logs", "Logs", tooltip="Live logs of the selected node"),
         Binding("a", "all_logs", "All logs", tooltip="Live logs of every node and supervisor"),
         Binding("c", "clone", "Clone", tooltip="Deploy form prefilled from the selected node"),
@@ -60,7 +80,7 @@ class DashboardScreen(Screen[None]):
         Binding("h", "hosts", "Hosts", tooltip="Hosts and whether their supervisor is alive"),
         Binding("slash", "filter", "Filter", tooltip="Filter cards by name or search term"),
         Binding("o", "cycle_sort", "Sort", tooltip="Cycle the card order"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "clear_filter", "Clear filter / marks", show=False),
     ]
 
     def __init__(self) -> None:
@@ -177,6 +197,9 @@ class DashboardScreen(Screen[None]):
         self.query_one("#filter-text", Input).focus()
 
     def action_clear_filter(self) -> None:
+        if self.grid.marked:
+            self.grid.clear_marks()  # Escape drops the marks first, then the filter
+            return
         self.query_one("#filter-text", Input).value = ""
         self.query_one("#filter-country", Select).clear()
         self.query_one("#filter-status", Select).clear()
@@ -197,15 +220,60 @@ class DashboardScreen(Screen[None]):
             self.app.notify("Select a node first.", severity="warning", markup=False)
         return node
 
+    def action_mark_all(self) -> None:
+        self.grid.set_marked(self.grid.visible_ids, True)
+
+    def on_card_grid_marks_changed(self, event: CardGrid.MarksChanged) -> None:
+        if event.count:
+            self.app.notify(
+                f"{event.count} marked: s x k r 1 Del act on all of them (Esc unmarks)",
+                markup=False,
+                timeout=3,
+            )
+
+    def act_on(self, action: str, scope: str) -> None:
+        """``action`` on every marked (``scope="marked"``) or filtered node, after one question
+        naming how many."""
+        grid = self.grid
+        targets = grid.marked_nodes() if scope == "marked" else grid.visible_nodes()
+        if not targets:
+            self.app.notify(f"No {scope} nodes.", severity="warning", markup=False)
+            return
+        pairs = [(int(n["id"]), clean(n.get("name"))) for n in targets]
+        verb, button = BULK_VERBS[action]
+        names = ", ".join(name for _, name in pairs[:5])
+        more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+        count = f"{len(pairs)} node" + ("s" if len(pairs) > 1 else "")
+        question = f"{verb} {count}? ({names}{more})"
+        if action == "delete":
+            working = sum(
+                1 for n in targets if n.get("status") in ("starting", "running", "stopping")
+            )
+            if working:
+                question += (
+                    f" {working} running worker{'s' if working > 1 else ''} will be stopped first."
+                )
+            question += " Their logs go too; scraped jobs stay."
+        app: Any = self.app
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                app.nodes_action(action, pairs)
+                if scope == "marked":
+                    grid.clear_marks()
+
+        self.app.push_screen(ConfirmScreen(question, button), confirmed)
+
     def action_node(self, action: str) -> None:
+        if self.grid.marked:
+            self.act_on(action, "marked")
+            return
         node = self._selected()
         if node is None:
             return
         node_id, name = int(node["id"]), clean(node.get("name"))
         app: Any = self.app
         if action in ("kill", "delete"):
-            from tui.screens.confirm import ConfirmScreen
-
             question = {
                 "kill": f"Kill the worker of {name} now? Its current search is lost.",
                 "delete": f"Delete node {name}? "

@@ -45,6 +45,9 @@ ALL_FIELDS: tuple[SpecField, ...] = (
     "memory_limit_mb",
     "proxies",
     "ca_cert",
+    "schedule",
+    "active",
+    "timezone",
 )
 # Fields with a widget of their own; the others get one from their type in NodeSpec.
 CHOICE_FIELDS: tuple[SpecField, ...] = ("country", "sites")
@@ -55,6 +58,9 @@ HINTS: dict[SpecField, str] = {
     "max_cycles": "then a fresh worker takes over; blank: never",
     "proxies": "one per line; passwords as ${ENV_VAR}",
     "ca_cert": "optional",
+    "schedule": "optional; * 8-20 * * 1-5 is 08:00-20:59 Mon-Fri",
+    "active": "optional; 22:00-06:00 crosses midnight",
+    "timezone": "IANA name; blank: UTC",
 }
 NumberType = Literal["integer", "number"]
 
@@ -129,6 +135,9 @@ def validation_errors(data: dict[str, Any]) -> dict[str, str]:
             if field == "spec" and "delay_max" in msg:
                 field = "delay_max"
                 msg = msg.removeprefix("delay_max: ")
+            head, colon, rest = msg.partition(": ")
+            if field == "spec" and colon and head in ("schedule", "active", "timezone"):
+                field, msg = head, rest
             errors.setdefault(field, clean(msg, max_len=300))
         return errors
     return {}

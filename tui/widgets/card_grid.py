@@ -56,6 +56,7 @@ STATUS_ORDER: tuple[NodeStatus, ...] = (
     NodeStatus.STARTING,
     NodeStatus.STOPPING,
     NodeStatus.RUNNING,
+    NodeStatus.SCHEDULED,
     NodeStatus.STOPPED,
 )
 
@@ -110,6 +111,13 @@ class CardGrid(ScrollView, can_focus=True):
         Binding("end", "edge(1)", "Last", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding(
+            "space",
+            "toggle_mark",
+            "Mark",
+            show=False,
+            tooltip="Mark or unmark the card for bulk actions",
+        ),
     ]
 
     # Colours live in app.tcss: a border colour per node status, one per health worth a look
@@ -142,6 +150,10 @@ class CardGrid(ScrollView, can_focus=True):
     class OpenRequested(Message):
         node_id: int
 
+    @dataclass
+    class MarksChanged(Message):
+        count: int
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.nodes: dict[int, dict[str, Any]] = {}
@@ -157,8 +169,10 @@ class CardGrid(ScrollView, can_focus=True):
         self._base = Style()  # the widget's own style, taken at the start of each repaint
         self._widths: list[int] = []  # width of each column
         self._lefts: list[int] = []  # x of each column
-        # node id → (width, selected, strips): a drawn card, valid while its inputs are the same.
-        self._drawn: dict[int, tuple[int, bool, list[Strip]]] = {}
+        # Cards marked for a bulk action (space), by node id.
+        self.marked: set[int] = set()
+        # node id → (width, selected, marked, strips): a drawn card, valid while its inputs stay.
+        self._drawn: dict[int, tuple[int, bool, bool, list[Strip]]] = {}
         # Canvas line y → that line across all columns; a card's change drops its own lines.
         self._lines: dict[int, Strip] = {}
         self._stale = False  # changes arrived while our screen was hidden
@@ -189,6 +203,7 @@ class CardGrid(ScrollView, can_focus=True):
             elif card_changed(old, self.sparks[node_id], self.now, node, spark, now):
                 changed.append(node_id)
         gone = [i for i in self.nodes if i not in fresh]
+        self.marked.difference_update(gone)
         self.nodes, self.sparks, self.now = fresh, fresh_sparks, now
         for node_id in (*changed, *gone):
             self._drawn.pop(node_id, None)
@@ -238,7 +253,41 @@ class CardGrid(ScrollView, can_focus=True):
         if node is None:
             return None
         width = self._widths[0] if self._widths else CARD_MIN_WIDTH
-        return card_lines(node, self.sparks.get(node_id), self.now, width - CARD_CHROME)
+        return card_lines(
+            node,
+            self.sparks.get(node_id),
+            self.now,
+            width - CARD_CHROME,
+            marked=node_id in self.marked,
+        )
+
+    # --- marks (bulk actions) ---
+
+    def action_toggle_mark(self) -> None:
+        if self.selected_id is not None:
+            self.set_marked([self.selected_id], self.selected_id not in self.marked)
+
+    def set_marked(self, node_ids: list[int], marked: bool) -> None:
+        for node_id in node_ids:
+            if node_id not in self.nodes:
+                continue
+            if marked:
+                self.marked.add(node_id)
+            else:
+                self.marked.discard(node_id)
+            self._refresh_card(node_id)
+        self.post_message(self.MarksChanged(len(self.marked)))
+
+    def clear_marks(self) -> None:
+        self.set_marked(list(self.marked), False)
+
+    def marked_nodes(self) -> list[dict[str, Any]]:
+        """The marked nodes, in the cards' order."""
+        return [self.nodes[i] for i in self._order if i in self.marked]
+
+    def visible_nodes(self) -> list[dict[str, Any]]:
+        """The nodes the filter lets through, in the cards' order."""
+        return [self.nodes[i] for i in self._visible]
 
     # --- geometry ---
 
@@ -331,9 +380,10 @@ class CardGrid(ScrollView, can_focus=True):
 
     def _card_strips(self, node_id: int, width: int) -> list[Strip]:
         selected = node_id == self.selected_id
+        marked = node_id in self.marked
         drawn = self._drawn.get(node_id)
-        if drawn is not None and drawn[0] == width and drawn[1] == selected:
-            return drawn[2]
+        if drawn is not None and drawn[:3] == (width, selected, marked):
+            return drawn[3]
         node = self.nodes[node_id]
         status = str(node.get("status") or NodeStatus.STOPPED)
         base = self._base
@@ -347,11 +397,13 @@ class CardGrid(ScrollView, can_focus=True):
             look = health if health and status == NodeStatus.RUNNING else status
             status_style = self.get_component_rich_style(f"card-grid--{look}", default=base)
             border = base + Style(color=status_style.color)
-        lines = card_texts(node, self.sparks.get(node_id), self.now, width - CARD_CHROME)
+        lines = card_texts(
+            node, self.sparks.get(node_id), self.now, width - CARD_CHROME, marked=marked
+        )
         strips = draw_card(
             self.app.console, lines, width, border=border, fill=fill, double=selected
         )
-        self._drawn[node_id] = (width, selected, strips)
+        self._drawn[node_id] = (width, selected, marked, strips)
         self.draws += 1
         return strips
 

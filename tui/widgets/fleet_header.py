@@ -1,5 +1,5 @@
 """Two header lines: who runs the workers (this app's supervisor, another process's, or nobody),
-where, whether the database answers, and totals."""
+where, whether the database answers, totals, and the open alerts (`jobfleet alerts` lists them)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ STATUS_ORDER: tuple[NodeStatus, ...] = (
     NodeStatus.EXITED,
     NodeStatus.FATAL,
     NodeStatus.LOST,
+    NodeStatus.SCHEDULED,
     NodeStatus.STOPPED,
 )
 
@@ -43,6 +44,9 @@ class HeaderInfo:
     supervisors: tuple[tuple[str, int | None], ...] | None = None
     # Seconds until the next attempt while the database is unreachable (0: trying now).
     retry_in: int | None = None
+    # Open alerts and the newest one's title (nothing shows while none is open).
+    alerts_open: int = 0
+    alert_latest: str = ""
 
 
 MODE_TEXT = {
@@ -82,6 +86,12 @@ def header_text(info: HeaderInfo) -> Text:
     bottom.append(fmt_int(info.jobs_today), "bold green")
     bottom.append(" · total ")
     bottom.append(("~" if info.jobs_total_estimated else "") + fmt_int(info.jobs_total), "bold")
+    if info.alerts_open:
+        bottom.append(" · ")
+        bottom.append(
+            f"{fmt_int(info.alerts_open)} alert{'s' * (info.alerts_open > 1)}", "bold red"
+        )
+        bottom.append(": " + clean(info.alert_latest.removeprefix("jobfleet: ")), "red")
     return Text("\n").join([top, bottom])
 
 

@@ -33,6 +33,7 @@ STATUS_STYLE: dict[str, str] = {
     S.BACKOFF: "bold yellow",
     S.FATAL: "bold red",
     S.LOST: "bold magenta",
+    S.SCHEDULED: "bold blue",
 }
 STATUS_ICON: dict[str, str] = {
     S.RUNNING: "●",
@@ -43,6 +44,7 @@ STATUS_ICON: dict[str, str] = {
     S.BACKOFF: "↻",
     S.FATAL: "‼",
     S.LOST: "?",
+    S.SCHEDULED: "◷",
 }
 
 
@@ -77,8 +79,28 @@ ROUND_BORDER = ("╭", "─", "╮", "│", "╰", "╯")
 DOUBLE_BORDER = ("╔", "═", "╗", "║", "╚", "╝")
 
 
+MARK = "✔ "  # before the name of a card marked for a bulk action (space)
+
+
+def next_start_text(node: dict[str, Any]) -> str:
+    """``next start 03-30 08:00 CEST`` for a scheduled node (in its window's zone), else ""."""
+    opens = node.get("next_start_at")
+    if str(node.get("status")) != S.SCHEDULED or not isinstance(opens, datetime):
+        return ""
+    from engine.fleet.schedule import window_of
+
+    window = window_of(node_spec(node))
+    local = opens.astimezone(window.tz) if window is not None else opens
+    return f"next start {local:%a %m-%d %H:%M %Z}"
+
+
 def card_texts(
-    node: dict[str, Any], spark: list[int] | None, now: datetime | None, width: int
+    node: dict[str, Any],
+    spark: list[int] | None,
+    now: datetime | None,
+    width: int,
+    *,
+    marked: bool = False,
 ) -> list[Text]:
     """The card's content lines as literal Text (every value from the database is cleaned)."""
     spec = node_spec(node)
@@ -87,11 +109,15 @@ def card_texts(
     inner = max(10, width)
 
     head = Text(no_wrap=True, overflow="ellipsis")
+    if marked:
+        head.append(MARK, "bold reverse")
     head.append(f"{STATUS_ICON.get(status, '·')} ", STATUS_STYLE.get(status, ""))
     head.append(clean(node.get("name")), "bold")
     head.append("  ")
     head.append(status, STATUS_STYLE.get(status, ""))
-    if desired and desired != status and status not in CHANGING_STATUSES:
+    if node.get("run_once") and status in (S.STARTING, S.RUNNING, S.STOPPING):
+        head.append(" (once)", "italic")
+    elif desired and desired != status and status not in CHANGING_STATUSES | {S.SCHEDULED}:
         head.append(f" → {desired}", "italic")
     health_shown = shown_health(node)
     if health_shown:
@@ -121,7 +147,11 @@ def card_texts(
 
     process = Text(no_wrap=True, overflow="ellipsis")
     pid = node.get("pid")
-    process.append(f"pid {pid}" if pid else "no process", "" if pid else "dim")
+    resting = next_start_text(node)
+    if resting:
+        process.append(resting, STATUS_STYLE[S.SCHEDULED])
+    else:
+        process.append(f"pid {pid}" if pid else "no process", "" if pid else "dim")
     uptime = age = None
     if status in LIVE_STATUSES:
         uptime = seconds_between(now, node.get("started_at"))
@@ -130,8 +160,9 @@ def card_texts(
         age = seconds_between(now, node.get("heartbeat_at"))
         if age is None:
             age = node.get("heartbeat_age_s")
-    process.append(f" · rss {fmt_bytes(node.get('rss_bytes'))}")
-    process.append(f" · up {fmt_duration(uptime)}")
+    if not resting:  # a resting node has no process to speak of
+        process.append(f" · rss {fmt_bytes(node.get('rss_bytes'))}")
+        process.append(f" · up {fmt_duration(uptime)}")
 
     health = Text(no_wrap=True, overflow="ellipsis")
     health.append(f"hb {fmt_duration(age)}")
@@ -158,10 +189,16 @@ def card_texts(
 
 
 def card_lines(
-    node: dict[str, Any], spark: list[int] | None, now: datetime | None, width: int
+    node: dict[str, Any],
+    spark: list[int] | None,
+    now: datetime | None,
+    width: int,
+    *,
+    marked: bool = False,
 ) -> Text:
     """The card's content as one literal Text, a line per row (what tests read)."""
-    return Text("\n", no_wrap=True, overflow="ellipsis").join(card_texts(node, spark, now, width))
+    lines = card_texts(node, spark, now, width, marked=marked)
+    return Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
 
 
 def _second(now: datetime | None) -> datetime | None:
