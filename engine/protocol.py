@@ -16,6 +16,8 @@ LOCK_CLASS = 7411
 MIGRATION_LOCK = 1
 # Held (per transaction) by the one supervisor that evaluates the fleet's alerts at a time.
 ALERTS_LOCK = 2
+# Held by a deploy while it checks that the name is free and inserts the node.
+DEPLOY_LOCK = 3
 # Host locks are (LOCK_CLASS, HOST_LOCK_BASE + host id): objects below the base belong to the
 # database layer (MIGRATION_LOCK = 1 would otherwise be host 1's lock, and block every migration).
 HOST_LOCK_BASE = 1 << 20

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # removed node's, another host's worker, an interrupted import); one sweep runs at start.
     spool_replay_interval: float = 60.0
 
+    # The workers' log files ($JOBFLEET_HOME/logs/node-ID.log): rotated past this many MiB,
+    # keeping this many older files (node-ID.log.1 …), so at most about max × (keep + 1) a node.
+    log_file_max_mb: float = Field(default=5.0, gt=0)
+    log_file_keep: int = Field(default=3, ge=0, le=100)
+
     # node_logs retention: rows kept per node, and maximum age in days.
     log_keep_rows: int = 5000
     log_keep_days: float = 7.0

@@ -365,12 +365,27 @@ class JobfleetApp(App[None]):
         # engine.fleet.nodes brings the NodeSpec model: loaded by the first action, not at start.
         from engine.fleet import nodes
 
+        if action == "delete":
+            # As `jobfleet rm`: running workers are stopped first, then the nodes go (the
+            # question said so, once).
+            from engine.fleet.removal import has_worker, remove_nodes
+
+            rows = [nodes.get_node(db, node_id) for node_id, _ in targets]
+            working = [r for r in rows if has_worker(r)]
+            if working:
+                who = targets[0][1] if len(targets) == 1 else f"{len(working)} nodes"
+                self.call_from_thread(self.say, f"{who}: stopping workers, then deleting")
+            remove_nodes(db, rows, grace=self.settings.stop_grace + 5)
+            if len(targets) == 1:
+                self.post_message(ActionDone(f"{targets[0][1]}: deleted", targets[0][0]))
+            else:
+                self.post_message(ActionDone(f"{len(targets)} of {len(targets)} nodes: deleted"))
+            return
         calls = {
             "start": nodes.request_start,
             "stop": nodes.request_stop,
             "kill": nodes.request_kill,
             "restart": nodes.request_restart,
-            "delete": nodes.delete_node,
             "run_once": nodes.request_run_once,
         }
         done = {"delete": "deleted", "run_once": "one cycle requested"}.get(

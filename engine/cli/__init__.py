@@ -24,6 +24,7 @@ from engine.cli import (
     hosts,
     jobs,
     launch,
+    logs,
     nodes,
     run_once,
     runs,
@@ -70,7 +71,23 @@ class JobfleetGroup(click.Group):
 @click.group(
     cls=JobfleetGroup,
     invoke_without_command=True,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "max_content_width": 100,
+        # Every command's -h shows its options' defaults (click marks required ones itself).
+        "show_default": True,
+    },
+    epilog=(
+        "\b\nExamples:\n"
+        "  jobfleet demo                   simulated boards, three nodes, the control plane\n"
+        "  jobfleet deploy --name py-us --search 'python developer' --country US\n"
+        "  jobfleet nodes                  what every node is doing\n"
+        "  jobfleet logs py-us -f          follow one node's events\n"
+        "\n"
+        "Run 'jobfleet COMMAND -h' for a command's options and examples. Shell completion "
+        '(click\'s): eval "$(_JOBFLEET_COMPLETE=bash_source jobfleet)" in ~/.bashrc (zsh: '
+        "zsh_source, fish: fish_source)."
+    ),
 )
 @click.version_option(__version__, "--version", "-V", prog_name="jobfleet")
 @common_options
@@ -111,6 +128,7 @@ for command_module in (
     demo,
     hosts,
     jobs,
+    logs,
     nodes,
     specs,
     fleet,

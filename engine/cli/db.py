@@ -38,6 +38,7 @@ def row_counts(db: Database) -> dict[str, int]:
 
 
 @click.group("db")
+@common_options
 def db_group() -> None:
     """The database: status, URL, schema upgrade, embedded server."""
 

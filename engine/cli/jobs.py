@@ -27,6 +27,7 @@ from rich.progress import (
 
 from engine.cli.output import info, literal, print_json, print_table, stderr, stdout
 from engine.cli.state import CliState, common_options, pass_state
+from engine.text import visible_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,24 +83,42 @@ def _place(row: dict[str, Any]) -> str:
 def _progress_bar(
     description: str, *, in_bytes: bool
 ) -> Iterator[Callable[[int, int | None], None]]:
-    """A rich progress bar on stderr, as a ``progress(done, total)`` callback."""
+    """A rich progress bar on stderr, as a ``progress(done, total)`` callback: only on a
+    terminal (piped or redirected, nothing), shown from the first report of progress (so a
+    command that fails on its checks shows no bar before the error), and taken off the screen
+    when the work fails."""
     count_column = DownloadColumn() if in_bytes else MofNCompleteColumn()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        count_column,
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=stderr,
-        transient=False,
-    ) as bar:
-        task = bar.add_task(description, total=None)
+    bar: Progress | None = None
+    task: Any = None
 
-        def update(done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=total)
+    def update(done: int, total: int | None) -> None:
+        nonlocal bar, task
+        if not stderr.is_terminal:
+            return
+        if bar is None:
+            bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                count_column,
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=False,
+            )
+            bar.start()
+            task = bar.add_task(description, total=total)
+        bar.update(task, completed=done, total=total)
 
+    try:
         yield update
+    except BaseException:
+        if bar is not None:
+            bar.live.transient = True  # the error is what matters now
+        raise
+    finally:
+        if bar is not None:
+            bar.stop()
 
 
 JSON_FIELDS = (
@@ -123,6 +142,7 @@ JSON_FIELDS = (
 
 
 @click.group("jobs")
+@common_options
 def jobs_group() -> None:
     """The stored postings: search, show, stats, import, regroup."""
 
@@ -236,7 +256,14 @@ def show(state: CliState, job_id: int, as_json: bool) -> None:
         )
     if row.get("description"):
         stdout.print()
-        stdout.print(literal(row["description"]))
+        if stdout.is_terminal:
+            # On a terminal the description (Markdown, as the boards' text is stored) is
+            # rendered; its text made visible first, and links shown, not made clickable.
+            from rich.markdown import Markdown
+
+            stdout.print(Markdown(visible_text(row["description"]), hyperlinks=False))
+        else:
+            stdout.print(literal(row["description"]))
 
 
 @jobs_group.command("stats")
@@ -400,7 +427,13 @@ def export(
     """Export postings (streamed: memory stays flat over millions of rows).
 
     With --out - the export goes to stdout (the progress bar and summary to stderr); a terminal
-    as stdout is refused, as the export holds scraped text as it came.
+    as stdout is refused, as the export holds scraped text as it came. The progress bar shows
+    only on a terminal.
+
+    \b
+    Examples:
+      jobfleet export --format parquet --out jobs.parquet --country DE
+      jobfleet export --format jsonl --out - --days 1 | gzip > today.jsonl.gz
     """
     import sys
 

@@ -15,7 +15,7 @@ from engine.cli.output import info
 from engine.cli.state import CliState
 from engine.db.handle import Database
 from engine.errors import UserError
-from engine.fleet.events import format_event, redact
+from engine.fleet.events import format_event, paint_level, redact, wants_colour
 from engine.settings import Settings
 from engine.text import visible_text
 
@@ -75,10 +75,12 @@ def _echo_node_events(db: Database, stop: threading.Event) -> None:
     from engine.fleet.events import LogFollower
 
     follower = LogFollower(db, poll_interval=1.0)
+    colour = wants_colour(sys.stderr)
     try:
         for row in follower.follow(stop.is_set):
             if row.get("node_id") is not None:
-                sys.stderr.write(visible_text(redact(format_event(row)), one_line=True) + "\n")
+                line = visible_text(redact(format_event(row)), one_line=True)
+                sys.stderr.write((paint_level(line, row["level"]) if colour else line) + "\n")
                 sys.stderr.flush()
     except Exception:  # never take the supervisor down for an echo
         return

@@ -3,8 +3,6 @@ NOTIFY, so they work from any shell while a TUI or a headless supervisor does th
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +12,8 @@ from engine.cli.output import info, literal, print_json, print_table, stdout
 from engine.cli.spec_options import spec_data, spec_options
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
-from engine.fleet.events import format_event, redact
+from engine.fleet.events import redact
 from engine.fleet.rows import NodeRow
-from engine.fleet.states import Desired
 from engine.fleet.states import NodeStatus as S
 from engine.text import visible_text
 
@@ -63,20 +60,79 @@ LIST_KEYS = (
     metavar="NAME",
     help="Run only on this host (its JOBFLEET_HOST_NAME); default: the first host to start it.",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON (id, name, warnings…)."
+)
 @pass_state
 def deploy(
-    state: CliState, /, spec_file: Path | None, no_start: bool, host: str | None, **options: Any
+    state: CliState,
+    /,
+    spec_file: Path | None,
+    no_start: bool,
+    host: str | None,
+    as_json: bool,
+    **options: Any,
 ) -> None:
-    """Deploy a node and print its id."""
+    """Deploy a node: validate the spec, store it, and say who will start it.
+
+    Prints what happened (`deployed py-us (id 6); supervisor on vm will start it`), and warns
+    when a proxy refers to an environment variable not set here or a location is no known place.
+    --name, --search and --country are required unless --file gives them.
+
+    \b
+    Examples:
+      jobfleet deploy --name py-us --search "python developer" --country US \\
+          --location "New York, NY" --location "Austin, TX"
+      jobfleet deploy --file node.yaml --no-start
+    """
     from engine.fleet import nodes
+    from engine.fleet.advice import spec_warnings
     from engine.fleet.spec import parse_spec
 
     spec = parse_spec(spec_data(spec_file, options))
+    doubts = spec_warnings(spec)
     db = state.db()
     node_id = nodes.deploy(db, spec, start=not no_start, host=host)
-    stdout.print(str(node_id), markup=False, highlight=False)
+    row = nodes.get_node(db, node_id)
+    starter = None if no_start else _starter(state, row)
+    if as_json:
+        print_json(
+            {
+                "id": node_id,
+                "name": spec.name,
+                "desired": row.desired,
+                "host": row.host,
+                "pinned": row.pinned,
+                "started_by": starter,
+                "warnings": doubts,
+            }
+        )
+    else:
+        shown = visible_text(spec.name, one_line=True)
+        if no_start:
+            what = f"not started; start it with 'jobfleet start {shown}'"
+        elif starter:
+            what = f"supervisor on {starter} will start it"
+        else:
+            what = "it starts when a supervisor runs"
+        stdout.print(literal(f"deployed {shown} (id {node_id}); {what}"))
+    for doubt in doubts:
+        info(f"jobfleet: warning: {doubt}")
     if not no_start:
-        _warn_if_unsupervised(state, [nodes.get_node(db, node_id)])
+        _warn_if_unsupervised(state, [row])
+
+
+def _starter(state: CliState, row: NodeRow) -> str | None:
+    """The host whose supervisor will start the node (its own when pinned), or None."""
+    from engine.fleet.hosts import is_demo_host, supervision
+
+    found = supervision(state.db(), stale_after=state.settings.host_stale_after)
+    if not found.supervises(row.as_dict()):
+        return None
+    if row.pinned and row.host:
+        return str(row.host)
+    names = [str(h["name"]) for h in found.alive_hosts if not is_demo_host(str(h["name"]))]
+    return names[0] if len(names) == 1 else f"one of {', '.join(names)}"
 
 
 # --- list and control ---------------------------------------------------------------------------
@@ -114,11 +170,27 @@ def _row_for_json(row: NodeRow, supervised: bool) -> dict[str, Any]:
     return out
 
 
-def _settled(status: str, desired: str) -> bool:
-    """Whether the list should show no "→desired": the node is there or on its way."""
-    if desired == Desired.RUNNING:
-        return status in (S.STARTING, S.RUNNING, S.BACKOFF, S.FATAL)
-    return status in (S.STOPPED, S.STOPPING, S.FATAL)
+# The columns of `jobfleet nodes` by terminal width (piped: all of them, tab-separated).
+WIDE_COLUMNS = (
+    "id", "name", "status", "desired", "host", "pid", "beat", "cycle", "loc", "found", "new",
+    "restarts", "health", "rss", "sup", "last error",
+)  # fmt: skip
+NARROW_COLUMNS = (
+    "id", "name", "status", "desired", "host", "beat", "found", "new", "health", "sup",
+    "last error",
+)  # fmt: skip
+
+
+def _node_columns(table: list[dict[str, Any]]) -> list[str]:
+    from engine.cli.output import stdout as out
+    from engine.cli.output import terminal_width
+
+    if not out.is_terminal or terminal_width() >= 120:
+        return list(WIDE_COLUMNS)
+    columns = list(NARROW_COLUMNS)
+    if all(row["sup"] == "yes" for row in table):
+        columns.remove("sup")  # the line on stderr already names the live supervisors
+    return columns
 
 
 def age_text(seconds: float | None) -> str:
@@ -149,30 +221,34 @@ def list_cmd(state: CliState, as_json: bool) -> None:
         print_json([_row_for_json(r, found.supervises(r.as_dict())) for r in rows])
         return
     from engine.fleet.schedule import window_of
+    from engine.fleet.states import PROCESS_STATES
 
     table = []
     for r in rows:
-        wanted = "" if _settled(r.status, r.desired) else f"→{r.desired}"
-        if r.run_once and r.status in (S.STARTING, S.RUNNING, S.STOPPING):
-            wanted = " (once)"
+        # pid, heartbeat and RSS belong to a live worker: a stopped node's old ones would lie.
+        live = r.status in PROCESS_STATES
+        error = redact(r.last_error or "").strip().splitlines()
+        once = " (once)" if r.run_once and live else ""
         table.append(
             {
                 "id": r.id,
                 "name": r.name,
-                "status": f"{r.status}{wanted}",
+                "status": f"{r.status}{once}",
+                "desired": r.desired,
                 # The host it runs on (or is pinned to); "any" = the first supervisor to start it.
                 "host": r.host or "any",
-                "pid": r.pid,
-                "beat": age_text(r.heartbeat_age_s),
+                "pid": r.pid if live else None,
+                "beat": age_text(r.heartbeat_age_s) if live else "",
                 "cycle": r.cycle,
                 "loc": f"{r.locations_done}/{r.locations_total}",
                 "found": r.jobs_found,
                 "new": r.jobs_new,
                 "restarts": r.restarts,
                 "health": r.health,
-                "rss": f"{r.rss_bytes >> 20}M" if r.rss_bytes else "",
+                "rss": f"{r.rss_bytes >> 20}M" if r.rss_bytes and live else "",
                 # Whether a live supervisor will act on this node (its own host's when pinned).
                 "sup": "yes" if found.supervises(r.as_dict()) else "NO",
+                "last error": error[0] if error else "",
             }
         )
     if not table:
@@ -187,7 +263,7 @@ def list_cmd(state: CliState, as_json: bool) -> None:
             "jobfleet: warning: no supervisor is running on any host, so requests wait; "
             "run 'jobfleet' or 'jobfleet --no-ui' on a host"
         )
-    print_table(table, list(table[0]))
+    print_table(table, _node_columns(table), cut=("last error",))
     # Why, for the nodes that need a look (a reason is too long for a column at 120 columns).
     for r in rows:
         if r.health in ("degraded", "failing"):
@@ -331,106 +407,38 @@ def rm_cmd(
     host: str | None,
     yes: bool,
 ) -> None:
-    """Remove nodes (killing their workers first) and their logs."""
-    from engine.fleet import nodes
-    from engine.fleet.states import PROCESS_STATES
+    """Remove nodes and their logs, stopping their workers first (scraped postings stay).
+
+    Asks once (unless --yes), saying when a worker will be stopped; the TUI's Delete asks the
+    same question and does the same.
+    """
+    from engine.fleet.removal import has_worker, remove_nodes
 
     rows = _select(state, node_refs, all_nodes, statuses, match, host)
     if not rows:
         _nothing_selected()
         return
     if not yes:
-        _confirm(
-            "remove",
-            rows,
-            always=True,
-            bulk=True,
-            tail=" and its logs" if len(rows) == 1 else " and their logs",
-        )
-    db = state.db()
-    # Kill every worker first, then wait for them together: one grace for all, not one each.
-    running = [r.id for r in rows if r.status in PROCESS_STATES]
-    for node_id in running:
-        nodes.request_kill(db, node_id)
-    deadline = time.monotonic() + state.settings.stop_grace + 5
-    while running and time.monotonic() < deadline:
-        running = [i for i in running if nodes.get_node(db, i).status in PROCESS_STATES]
-        if running:
-            time.sleep(0.2)
-    for row in rows:
-        # Forced if no supervisor acted: the worker exits when it finds its row gone.
-        nodes.delete_node(db, row.id, force=True)
-        info(f"removed node {row.name} (id {row.id})")
-
-
-@click.command("logs")
-@common_options
-@click.argument("node", required=False)
-@click.option("--all", "all_nodes", is_flag=True, help="Every node and the supervisors.")
-@click.option("-f", "--follow", is_flag=True, help="Keep printing new events.")
-@click.option(
-    "--level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    help="Only this level and above.",
-)
-@click.option(
-    "-n",
-    "lines",
-    type=click.IntRange(0, MAX_LOG_LINES),
-    default=50,
-    show_default=True,
-    help="How many to show.",
-)
-@pass_state
-def logs_cmd(
-    state: CliState,
-    /,
-    node: str | None,
-    all_nodes: bool,
-    follow: bool,
-    level: str | None,
-    lines: int,
-) -> None:
-    """Show a node's events (or --all)."""
-    from engine.fleet import nodes
-    from engine.fleet.events import LogFollower, fetch_logs, levels_at_least
-
-    if not node and not all_nodes:
-        raise UserError("name a node (id or name) or pass --all")
-    db = state.db()
-    node_id = None if all_nodes else nodes.get_node(db, node or "").id
-    levels = levels_at_least(level) if level else None
-
-    def show(row: dict[str, Any]) -> None:
-        line = format_event(row)
-        if all_nodes and row.get("node_name"):
-            line = line.replace(
-                f"node {row['node_id']} ", f"node {row['node_id']}:{row['node_name']} ", 1
-            )
-        sys.stdout.write(visible_text(redact(line), one_line=True) + "\n")
-
-    rows = fetch_logs(db, node_id=node_id, levels=levels, limit=max(lines, 1))
-    for row in rows:
-        show(row)
-    sys.stdout.flush()
-    if not follow:
-        return
-    follower = LogFollower(
-        db, node_id=node_id, levels=levels, after_id=rows[-1]["id"] if rows else None
+        working = sum(1 for r in rows if has_worker(r))
+        logs = " and its logs" if len(rows) == 1 else " and their logs"
+        if working == 1 and len(rows) == 1:
+            logs += " (its worker will be stopped first)"
+        elif working:
+            logs += f" ({working} running worker{'s' if working > 1 else ''} will be stopped first)"
+        _confirm("remove", rows, always=True, bulk=True, tail=logs)
+    remove_nodes(
+        state.db(),
+        rows,
+        grace=state.settings.stop_grace + 5,
+        removed=lambda row: info(f"removed node {row.name} (id {row.id})"),
     )
-    try:
-        for row in follower.follow():
-            show(row)
-            sys.stdout.flush()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        follower.close()
 
 
 _SELECTING = (
     "\n\nName nodes by id or name, or pass --all; --status, --match and --host narrow the"
     " selection (all must hold). Asks before acting on several nodes found by --all or a filter."
+    "\n\n\b\nExamples:\n  jobfleet stop py-us py-de\n  jobfleet start --status fatal --yes"
+    "\n  jobfleet restart --match python --host vm"
 )
 
 
@@ -461,4 +469,3 @@ def register(cli: click.Group) -> None:
         )
     )
     cli.add_command(rm_cmd)
-    cli.add_command(logs_cmd)

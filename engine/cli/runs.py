@@ -97,7 +97,13 @@ def runs_cmd(
     limit: int,
     as_json: bool,
 ) -> None:
-    """List scrapes (of NODE, an id or name, or of every node), newest first."""
+    """List scrapes (of NODE, an id or name, or of every node), newest first.
+
+    \b
+    Examples:
+      jobfleet runs py-us --since 7d --outcome blocked
+      jobfleet runs --site indeed --json
+    """
     # engine.fleet.nodes loads the spec model: only when a node is named.
     from engine.fleet.nodes import get_node
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from engine.cli.state import common_options
 from engine.sim.cli import sim_command
 
 
 def register(cli: click.Group) -> None:
-    cli.add_command(sim_command, "sim")
+    # --debug (and --database-url/--home, unused here) as on every other command.
+    cli.add_command(common_options(sim_command), "sim")

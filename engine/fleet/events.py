@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import math
+import re
 import sys
 import threading
 import time
@@ -120,9 +121,86 @@ def format_event(ev: Event | dict[str, Any]) -> str:
         message, fields = ev.get("message", ""), ev.get("fields") or {}
     stamp = ts.astimezone().strftime("%H:%M:%S") if isinstance(ts, datetime) else str(ts)
     who = f"node {node_id}" if node_id is not None else "supervisor"
-    extra = " ".join(f"{k}={v}" for k, v in fields.items()) if fields else ""
+    extra = fields_text(message, fields)
     line = f"{stamp} {level:<7} {who} {name}: {message}"
     return f"{line} {extra}".rstrip() if extra else line
+
+
+# ANSI styles of the level word on a terminal (the rest of an error line is red too).
+_LEVEL_SGR = {"debug": "2", "info": "32", "warning": "1;33", "error": "1;31"}
+
+
+def wants_colour(stream: Any) -> bool:
+    """Colour for a terminal only (a pipe or a file gets plain text); ``NO_COLOR`` turns it off
+    and ``FORCE_COLOR`` on (https://no-color.org)."""
+    import os
+
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def paint_level(line: str, level: str) -> str:
+    """A line from :func:`format_event` (already made visible: it holds no escape character of
+    its own) with its level word coloured, and an error's message in red."""
+    sgr = _LEVEL_SGR.get(level)
+    start = line.find(f" {level}") + 1
+    if not sgr or start <= 0:
+        return line
+    end = start + len(level)
+    if level == "error":
+        return f"{line[:start]}\x1b[{sgr}m{line[start:end]}\x1b[0;31m{line[end:]}\x1b[0m"
+    return f"{line[:start]}\x1b[{sgr}m{line[start:end]}\x1b[0m{line[end:]}"
+
+
+def field_value_text(value: Any) -> str:
+    """A field's value for a log line: mappings as ``k:v,k:v``, lists comma-separated."""
+    if isinstance(value, dict):
+        return ",".join(
+            f"{k}:{field_value_text(v)}" for k, v in value.items() if v not in (None, "", [], {})
+        )
+    if isinstance(value, list | tuple):
+        return ",".join(field_value_text(v) for v in value)
+    return str(value)
+
+
+def _says(message: str, key: str, value: Any) -> bool:
+    """Whether ``message`` already tells this field: a text value it contains, a number next to
+    its key (``10 found``, ``pid 1234``, ``found=10``), a mapping whose every ``k v`` it has."""
+    if value is None or value == "" or value == [] or value == {}:
+        return True  # nothing to add
+    if isinstance(value, dict):
+        return all(_says(message, str(k), v) for k, v in value.items())
+    if isinstance(value, str):
+        # A whole word of the message; a very short one only next to its key ("site x").
+        if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", message) is None:
+            return False
+        return len(value) >= 3 or re.search(rf"\b{re.escape(key)}\b", message) is not None
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        v = re.escape(str(value))
+        k = re.escape(key).replace("_", "[ _]")
+        return re.search(rf"(?<![\w.]){v} {k}\b|\b{k}[ =:]+{v}(?![\w.])", message) is not None
+    return False
+
+
+def shown_fields(message: str, fields: dict[str, Any] | None) -> dict[str, Any]:
+    """The fields a log line shows after its message: those the message does not already tell
+    (``scrape_done: London: 10 found, 10 new``, not ``… location=London found=10 new=10``). The
+    stored row keeps every field for programs (``--json``, SQL)."""
+    if not isinstance(fields, dict):
+        return {}
+    return {k: v for k, v in fields.items() if not _says(message or "", str(k), v)}
+
+
+def fields_text(message: str, fields: dict[str, Any] | None) -> str:
+    return " ".join(f"{k}={field_value_text(v)}" for k, v in shown_fields(message, fields).items())
 
 
 class EventWriter:
@@ -150,6 +228,7 @@ class EventWriter:
         self.max_batch = max_batch
         self.flush_interval = flush_interval
         self.mirror = mirror
+        self._colour = wants_colour(mirror) if mirror is not None else False
         self.min_level = LEVELS.index(min_level)
         self._buffer: deque[Event] = deque(maxlen=max_buffer)
         self._lock = threading.Lock()
@@ -187,7 +266,10 @@ class EventWriter:
             with contextlib.suppress(Exception):
                 # The mirror is a terminal (headless supervisor) or a worker's log file
                 # that people `tail`: control characters in messages are shown, never sent.
-                self.mirror.write(visible_text(format_event(ev), one_line=True) + "\n")
+                line = visible_text(format_event(ev), one_line=True)
+                if self._colour:
+                    line = paint_level(line, ev.level)
+                self.mirror.write(line + "\n")
                 self.mirror.flush()
         with self._lock:
             if len(self._buffer) == self._buffer.maxlen:
@@ -327,16 +409,21 @@ def fetch_logs(
     text: str | None = None,
     limit: int = 500,
     supervisor_only: bool = False,
+    since_s: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Log rows in id order. ``after_id=0`` returns the newest ``limit`` rows (a tail); a positive
-    ``after_id`` returns up to ``limit`` rows after it (following). ``node_id=None`` means every
-    node and the supervisors, unless ``supervisor_only``."""
+    """Log rows. ``after_id=0`` returns the newest ``limit`` rows (a tail) in time order (the
+    events' own time, then id: workers write in batches, so ids alone interleave nodes out of
+    order); a positive ``after_id`` returns up to ``limit`` rows after it in id order
+    (following). ``node_id=None`` means every node and the supervisors, unless
+    ``supervisor_only``. ``text`` matches the event name, message or fields (ignoring case);
+    ``since_s`` keeps the events of the last so many seconds (by the database clock)."""
     params = {
         "node_id": node_id,
         "supervisor_only": supervisor_only,
         "after_id": after_id,
         "levels": list(levels) if levels else None,
-        "text": f"%{text}%" if text else None,
+        "text": f"%{_like_escape(text)}%" if text else None,
+        "since_s": since_s,
         "limit": max(1, min(limit, 10_000)),
     }
     with db.connection() as conn:
@@ -344,8 +431,13 @@ def fetch_logs(
             rows = conn.execute(q("fetch_logs_after"), params).fetchall()
         else:
             rows = conn.execute(q("fetch_logs_tail"), params).fetchall()
-            rows.reverse()
+            rows.sort(key=lambda r: (r["ts"], r["id"]))
     return [dict(r) for r in rows]
+
+
+def _like_escape(text: str) -> str:
+    """``text`` matched literally by ILIKE (``%`` and ``_`` are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def levels_at_least(level: str) -> list[str]:

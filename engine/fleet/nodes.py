@@ -32,6 +32,7 @@ from engine.fleet.history import (
 from engine.fleet.rows import NOW, Later, NodeRow
 from engine.fleet.spec import NodeSpec, SpecError, check_secret_refs, load_stored_spec
 from engine.fleet.states import Desired, NodeStatus, TransitionError, check_transition
+from engine.protocol import DEPLOY_LOCK, LOCK_CLASS
 from engine.settings import get_settings
 
 # Columns change_state may write besides status (values always go as parameters).
@@ -83,7 +84,14 @@ def deploy(
     there yet): only that host's supervisor starts it, and no other host takes it over. Without
     it, the first supervisor to start the node claims it."""
     check_secret_refs(spec, get_settings().secret_env)  # also checked by parse_spec; be sure
+    taken = UserError(
+        f"a node named {spec.name!r} already exists; choose another name "
+        "or remove it first (jobfleet rm)"
+    )
     with db.connection() as conn:
+        # A failed deploy must not use up a node id (sequences never roll back): every check
+        # comes first, and the INSERT draws an id only when the name is free, under a lock.
+        conn.execute(q("lock_deploys"), {"class": LOCK_CLASS, "object": DEPLOY_LOCK})
         host_id = None if host is None else _ensure_host(conn, host)
         try:
             row = conn.execute(
@@ -97,11 +105,9 @@ def deploy(
                 },
             ).fetchone()
         except psycopg.errors.UniqueViolation:
-            raise UserError(
-                f"a node named {spec.name!r} already exists; choose another name "
-                "or remove it first (jobfleet rm)"
-            ) from None
-        assert row is not None
+            raise taken from None
+        if row is None:
+            raise taken
         node_id = int(row["id"])
         record_spec_version(conn, node_id, None, spec.stored_dict(), action="deploy", by=by)
         log_event_now(

@@ -170,7 +170,9 @@ class NodeSpec(BaseModel):
     cycle_minutes: float = Field(
         title="Pause between cycles, minutes", default=30.0, ge=0, le=7 * 24 * 60
     )
-    max_cycles: int | None = Field(title="Cycles before stopping", default=50, ge=1, le=1_000_000)
+    max_cycles: int | None = Field(
+        title="Cycles before the worker is recycled", default=50, ge=1, le=1_000_000
+    )
     proxies: list[str] = Field(title="Proxies", default_factory=list, max_length=MAX_PROXIES)
     ca_cert: str | None = Field(title="CA certificate file for the proxy", default=None)
     memory_limit_mb: int = Field(title="Memory limit, MiB", default=256, ge=64, le=65536)
@@ -326,6 +328,8 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 
 def _describe(exc: ValidationError) -> str:
+    from engine.fleet.plain import plain_message
+
     """One line per problem, naming the field; never the input (it may be a secret)."""
     lines = []
     for err in exc.errors(include_input=False, include_url=False):
@@ -336,6 +340,8 @@ def _describe(exc: ValidationError) -> str:
             msg = "is not a spec field"
         elif err.get("type") == "missing":
             msg = "is required"
+        elif field in NodeSpec.model_fields:
+            msg = plain_message(NodeSpec, field, err)
         lines.append(msg if field == "spec" and ": " in msg else f"{field}: {msg}")
     return "; ".join(lines)
 

@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO, assert_never
 
 import psycopg
@@ -45,6 +44,7 @@ from engine.settings import Settings
 from engine.supervisor.alerts.monitor import AlertMonitor
 from engine.supervisor.environment import worker_env
 from engine.supervisor.lease import HostLease, take_over_if_lost
+from engine.supervisor.logfiles import log_limits, rotate, rotate_all
 from engine.supervisor.metrics import MetricsServer
 from engine.supervisor.plan import (
     CLEARED,
@@ -71,7 +71,6 @@ from engine.supervisor.spool_sweep import SpoolSweeper
 log = logging.getLogger(__name__)
 S = NodeStatus
 
-LOG_ROTATE_BYTES = 5 * 1024 * 1024
 PRUNE_EVERY_S = 60.0
 BUSY_TICK = 0.05
 
@@ -117,7 +116,11 @@ class Supervisor:
         # The demo's supervisor runs only the demo's nodes (see engine.fleet.hosts).
         self.claims_others = not is_demo_host(settings.host_name)
         self.spool_sweeper = SpoolSweeper(
-            db, settings.spool_dir, self.events, interval=settings.spool_replay_interval
+            db,
+            settings.spool_dir,
+            self.events,
+            interval=settings.spool_replay_interval,
+            also=lambda: rotate_all(settings.home / "logs", **log_limits(settings)),
         )
         self.metrics = MetricsServer(settings, db, self.events)  # serves once the lock is held
         self.alerts = AlertMonitor(settings, db, self.conn, self.events)
@@ -544,7 +547,7 @@ class Supervisor:
                 if not claimed:
                     return  # another host took it first
                 log_path = self.settings.home / "logs" / f"node-{node_id}.log"
-                _rotate(log_path)
+                rotate(log_path, **log_limits(self.settings))
                 env = worker_env(self.settings, self.db.url, claimed["spec"])
                 ident = self.procs.spawn([*self.worker_argv, str(node_id)], env, log_path)
                 tracked = Tracked(node_id, ident, True, time.monotonic())
@@ -572,9 +575,3 @@ class Supervisor:
                 tracked.kill_sent = time.monotonic()
                 tracked.killed_on_request = True
             raise
-
-
-def _rotate(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        if path.stat().st_size > LOG_ROTATE_BYTES:
-            path.replace(path.with_suffix(".log.1"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine.db.connections import SharedConnection
@@ -39,12 +40,19 @@ class SpoolSweeper:
     """Replays every spool file under ``spool_root``, at start and then every ``interval``."""
 
     def __init__(
-        self, db: Database, spool_root: Path, events: EventWriter, *, interval: float
+        self,
+        db: Database,
+        spool_root: Path,
+        events: EventWriter,
+        *,
+        interval: float,
+        also: Callable[[], object] | None = None,
     ) -> None:
         self.db = db
         self.spool_root = spool_root
         self.events = events
         self.interval = max(interval, 0.1)
+        self.also = also
         self.sweeps = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -65,6 +73,11 @@ class SpoolSweeper:
                 self.sweep()
             except Exception:  # the next sweep tries again; the loop must not die
                 log.exception("spool sweep failed")
+            if self.also is not None:
+                try:  # other housekeeping on the same clock (the log files' rotation)
+                    self.also()
+                except Exception:
+                    log.exception("housekeeping failed")
             self._stop.wait(self.interval)
 
     def _anything_waiting(self) -> bool:

@@ -461,15 +461,19 @@ class Worker:
                 )
             self._spool_pending = True
         self._show_scrape_error(result)
+        seconds = round((result.finished_at - result.started_at).total_seconds(), 1)
+        outcomes = {o.site: o.outcome for o in result.outcomes}
+        sites_said = ", ".join(f"{site} {outcome}" for site, outcome in outcomes.items())
         self.events.info(
             "scrape_done",
-            f"{location or 'anywhere'}: {found} found, {new} new",
+            f"{location or 'anywhere'}: {found} found, {new} new in {seconds} seconds"
+            + (f" ({sites_said})" if sites_said else ""),
             node_id=self.node_id,
             location=location,
             found=found,
             new=new,
-            outcomes={o.site: o.outcome for o in result.outcomes},
-            seconds=round((result.finished_at - result.started_at).total_seconds(), 2),
+            outcomes=outcomes,
+            seconds=seconds,
         )
         return found, new
 

@@ -16,7 +16,9 @@ LEFT JOIN nodes n ON n.id = l.node_id
 WHERE (%(node_id)s::bigint IS NULL OR l.node_id = %(node_id)s)
   AND (NOT %(supervisor_only)s OR l.node_id IS NULL)
   AND (%(levels)s::text[] IS NULL OR l.level = ANY(%(levels)s))
-  AND (%(text)s::text IS NULL OR l.message ILIKE %(text)s OR l.event ILIKE %(text)s)
+  AND (%(text)s::text IS NULL OR l.message ILIKE %(text)s OR l.event ILIKE %(text)s
+       OR l.fields::text ILIKE %(text)s)
+  AND (%(since_s)s::float8 IS NULL OR l.ts >= now() - make_interval(secs => %(since_s)s))
 ORDER BY l.id DESC
 LIMIT %(limit)s;
 
@@ -28,7 +30,9 @@ WHERE l.id > %(after_id)s
   AND (%(node_id)s::bigint IS NULL OR l.node_id = %(node_id)s)
   AND (NOT %(supervisor_only)s OR l.node_id IS NULL)
   AND (%(levels)s::text[] IS NULL OR l.level = ANY(%(levels)s))
-  AND (%(text)s::text IS NULL OR l.message ILIKE %(text)s OR l.event ILIKE %(text)s)
+  AND (%(text)s::text IS NULL OR l.message ILIKE %(text)s OR l.event ILIKE %(text)s
+       OR l.fields::text ILIKE %(text)s)
+  AND (%(since_s)s::float8 IS NULL OR l.ts >= now() - make_interval(secs => %(since_s)s))
 ORDER BY l.id
 LIMIT %(limit)s;
 

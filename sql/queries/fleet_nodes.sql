@@ -2,10 +2,17 @@
 -- host_id_by_name are also used by the supervisor (engine/supervisor/loop.py).
 
 -- name: insert_node
+-- No row (and no id drawn from the sequence, which a failed INSERT would use up for good) when
+-- the name is taken; the caller holds the deploy lock, so the check cannot race another deploy.
 INSERT INTO nodes (name, spec, desired, locations_total, host_id, pinned)
-VALUES (%(name)s, %(spec)s, %(desired)s, %(locations_total)s, %(host_id)s::bigint,
-        %(host_id)s::bigint IS NOT NULL)
+SELECT %(name)s, %(spec)s, %(desired)s, %(locations_total)s, %(host_id)s::bigint,
+       %(host_id)s::bigint IS NOT NULL
+WHERE NOT EXISTS (SELECT 1 FROM nodes WHERE lower(name) = lower(%(name)s))
 RETURNING id;
+
+-- name: lock_deploys
+-- Deploys one at a time (for the length of the transaction): the name check above holds.
+SELECT pg_advisory_xact_lock(%(class)s, %(object)s);
 
 -- name: list_nodes
 -- With the node's health judged from its recent scrapes (node_health, sql/0009).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import pytest
 from engine.fleet import nodes
 from engine.fleet.spec import parse_spec
 from engine.protocol import EXIT_CONFIG
+from tests.cli import jobfleet_tty
 from tests.e2e.conftest import node_spec
 from tests.e2e.lifecycle_helpers import wait_for
 from tui.widgets.node_card import card_lines
@@ -68,10 +70,15 @@ def test_unreachable_boards_make_a_failing_node(sim, fast_env, fast_db, supervis
     assert node["health"] == "failing"
     assert node["health_reason"] == row.health_reason
     assert "linkedin: " in str(node["last_error"]) and "IncompleteRead" in str(node["last_error"])
-    table = cli(fast_env, "nodes")
-    print(table)
-    assert all(len(line) <= 120 for line in table.splitlines())
-    assert "failing" in table
+    table = cli(fast_env, "nodes")  # piped: tab-separated, every value whole
+    assert "failing" in table and "IncompleteRead" in table
+    # On a terminal 120 columns wide the table fits (the last error is cut to fit).
+    code, screen, err = jobfleet_tty(fast_env, "nodes", columns=120)
+    assert code == 0, err
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", screen)
+    print(shown)
+    assert all(len(line) <= 120 for line in shown.splitlines())
+    assert "failing" in shown
 
     card = card_lines(row.as_dict(), None, None, 80).plain.splitlines()
     assert "failing" in card[0]

@@ -7,6 +7,7 @@ assertions: every wait has a generous timeout that only guards against hangs.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -129,11 +130,11 @@ def test_lost_host_nodes_are_taken_over_only_after_its_workers_left(
         [sys.executable, "-m", "engine", "deploy", "--host", "alpha", "--name", "pinned",
          "--search", "python", "--country", "US", "--sites", "linkedin", "--location", "Austin",
          "--delay", "5-10", "--proxy", node_spec(sim, "x")["proxies"][0],
-         "--ca-cert", sim.ca_path],
+         "--ca-cert", sim.ca_path, "--json"],
         env={**fast_env, "JOBFLEET_HOST_NAME": "beta"},  # deployed from another host's shell
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
-    pinned = int(out.stdout.strip())
+    pinned = int(json.loads(out.stdout)["id"])
     ids = [*free, pinned]
     old = {i: wait_for(lambda i=i: running(fast_db, i), what="running on alpha") for i in ids}
     assert {r.host for r in old.values()} == {"alpha"}

@@ -86,8 +86,9 @@ def test_deploy_run_stop_start_kill(sim, fast_env, fast_db, supervisor, db_url):
         f"http://jf:${{PROXY_E2E_PASS}}@{sim.address}",
         "--ca-cert",
         sim.ca_path,
+        "--json",
     )
-    node_id = int(out.stdout.strip())
+    node_id = int(json.loads(out.stdout)["id"])
     row = wait_for(lambda: running_with_beat(fast_db, node_id), what="running")
     pid = row.pid
     assert workers_by_node(db_url) == {node_id: [pid]}

@@ -68,7 +68,7 @@ def test_outside_its_window_a_node_rests_scheduled_and_run_once_runs_one_cycle(
         "--proxy", str(spec["proxies"][0]), "--ca-cert", str(spec["ca_cert"]),
         "--active", active, "--timezone", "UTC",
     ]  # fmt: skip
-    node_id = int(cli(fast_env, "deploy", *spec_args).stdout.strip())
+    node_id = int(json.loads(cli(fast_env, "deploy", *spec_args, "--json").stdout)["id"])
 
     row = wait_for(
         lambda: (r := nodes.get_node(fast_db, node_id)).status == "scheduled" and r,

@@ -97,10 +97,11 @@ def test_search_and_show_print_scraped_text_inert_and_literal(
 
 def test_logs_print_messages_inert(jf_env: dict[str, str], db_url: str) -> None:
     deployed = jobfleet(
-        jf_env, "deploy", "--name", "py-us", "--search", "x", "--country", "US", "--no-start"
-    )
+        jf_env, "deploy", "--name", "py-us", "--search", "x", "--country", "US", "--no-start",
+        "--json",
+    )  # fmt: skip
     assert deployed.returncode == 0, deployed.stderr
-    node_id = int(deployed.stdout)
+    node_id = int(json.loads(deployed.stdout)["id"])
     with psycopg.connect(db_url) as conn:
         conn.execute(
             "INSERT INTO node_logs (node_id, level, event, message, fields) "
@@ -334,7 +335,7 @@ def test_help_says_to_keep_passwords_out_of_argv(jf_env: dict[str, str]) -> None
 
 def test_deploying_a_name_that_differs_only_in_case_is_refused(jf_env: dict[str, str]) -> None:
     base = ("deploy", "--search", "x", "--country", "US", "--no-start", "--name")
-    first = jobfleet(jf_env, *base, "py-us")
+    first = jobfleet(jf_env, *base, "py-us", "--json")
     assert first.returncode == 0, first.stderr
     again = jobfleet(jf_env, *base, "PY-US")
     assert again.returncode == 1
@@ -344,4 +345,4 @@ def test_deploying_a_name_that_differs_only_in_case_is_refused(jf_env: dict[str,
     )
     stopped = jobfleet(jf_env, "stop", "PY-US")
     assert stopped.returncode == 0, stopped.stderr
-    assert f"node py-us (id {int(first.stdout)})" in stopped.stderr
+    assert f"node py-us (id {json.loads(first.stdout)['id']})" in stopped.stderr

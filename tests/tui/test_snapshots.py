@@ -222,7 +222,7 @@ def test_logs(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]) -> No
             pilot, lambda: isinstance(pilot.app.screen, LogsScreen) and pilot.app.screen, "logs"
         )
         view = screen.query_one(LogView)
-        await wait_for(pilot, lambda: view.line_count == 30, "history")
+        await wait_for(pilot, lambda: len(view.shown_lines) == 30, "history")
         await pilot.pause()
 
     assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)

@@ -256,6 +256,13 @@ class DashboardScreen(Screen[None]):
         count = f"{len(pairs)} node" + ("s" if len(pairs) > 1 else "")
         question = f"{verb} {count}? ({names}{more})"
         if action == "delete":
+            working = sum(
+                1 for n in targets if n.get("status") in ("starting", "running", "stopping")
+            )
+            if working:
+                question += (
+                    f" {working} running worker{'s' if working > 1 else ''} will be stopped first."
+                )
             question += " Their logs go too; scraped jobs stay."
         app: Any = self.app
 
@@ -279,7 +286,13 @@ class DashboardScreen(Screen[None]):
         if action in ("kill", "delete"):
             question = {
                 "kill": f"Kill the worker of {name} now? Its current search is lost.",
-                "delete": f"Delete node {name}? Its logs go too; scraped jobs stay.",
+                "delete": f"Delete node {name}? "
+                + (
+                    "Its worker will be stopped first. "
+                    if node.get("status") in ("starting", "running", "stopping")
+                    else ""
+                )
+                + "Its logs go too; scraped jobs stay.",
             }[action]
 
             def confirmed(yes: bool | None) -> None:

@@ -25,7 +25,9 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static,
 from textual.widgets._select import NoSelection
 
 from engine.db.handle import Database
+from engine.fleet.plain import plain_message
 from engine.fleet.spec import DEFAULT_SITES, NodeSpec, SpecField, site_choices
+from tui.keys import ORDERED_KEYS, OrderedKeys
 from tui.messages import Deployed, DeployFailed, FormChecked, PoolFilled, ProxyChecked
 from tui.text import clean
 
@@ -55,7 +57,7 @@ CHOICE_FIELDS: tuple[SpecField, ...] = ("country", "sites")
 HINTS: dict[SpecField, str] = {
     "locations": "one per line; filled from the country",
     "hours_old": "blank: any",
-    "max_cycles": "blank: forever",
+    "max_cycles": "then a fresh worker takes over; blank: never",
     "proxies": "one per line; passwords as ${ENV_VAR}",
     "ca_cert": "optional",
     "schedule": "optional; * 8-20 * * 1-5 is 08:00-20:59 Mon-Fri",
@@ -124,11 +126,17 @@ def validation_errors(data: dict[str, Any]) -> dict[str, str]:
         for err in exc.errors(include_input=False, include_url=False):
             loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
             field = loc[0] if loc else "spec"
-            msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
-            if err.get("type") == "missing":
+            msg = plain_message(NodeSpec, field, err)
+            blank = data.get(field) in (None, "", [])
+            if (
+                blank
+                and field in NodeSpec.model_fields
+                and NodeSpec.model_fields[field].is_required()
+            ):
                 msg = "required"
             if field == "spec" and "delay_max" in msg:
                 field = "delay_max"
+                msg = msg.removeprefix("delay_max: ")
             head, colon, rest = msg.partition(": ")
             if field == "spec" and colon and head in ("schedule", "active", "timezone"):
                 field, msg = head, rest
@@ -137,10 +145,11 @@ def validation_errors(data: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-class DeployScreen(ModalScreen[int | None]):
+class DeployScreen(OrderedKeys, ModalScreen[int | None]):
     """Returns the new (or edited) node's id, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ORDERED_KEYS,  # Tab, Shift+Tab, Home, End keep their order in a burst (tmux, SSH)
         Binding("escape", "cancel", "Cancel", tooltip="Close the form without deploying"),
         Binding("ctrl+s", "deploy", "Deploy", tooltip="Validate, create and start the node"),
         Binding("ctrl+t", "check_proxy", "Check proxy", tooltip="Test the first proxy"),
@@ -217,9 +226,11 @@ class DeployScreen(ModalScreen[int | None]):
             raw = field.get_default(call_default_factory=True)
         value = "" if raw is None else clean(raw)
         number_type = _number_type(name)
+        # The form's own messages say what is wrong (validate_on=()): Input's built-in
+        # validators would turn a field red and say nothing, blank "never" fields included.
         if number_type is not None:
-            return Input(value=value, id=widget_id, type=number_type)
-        return Input(value=value, id=widget_id)
+            return Input(value=value, id=widget_id, type=number_type, validate_on=())
+        return Input(value=value, id=widget_id, validate_on=())
 
     def _initial_country(self) -> str | NoSelection:
         code = str(self.initial.get("country") or "")
@@ -409,6 +420,7 @@ class DeployScreen(ModalScreen[int | None]):
             spec = parse_spec(data)
             if self.editing is None:
                 node_id = nodes.deploy(db, spec, start=True, host=self.preset.host)
+                self._warn(spec)
             else:
                 node_id = self.editing
                 result = nodes.update_spec(db, node_id, spec)
@@ -420,6 +432,15 @@ class DeployScreen(ModalScreen[int | None]):
             self.post_message(DeployFailed(message))
             return
         self.post_message(Deployed(int(node_id), saved))
+
+    def _warn(self, spec: Any) -> None:
+        """As `jobfleet deploy`: doubts about a valid spec (unset ${VAR}, unknown place)."""
+        from engine.fleet.advice import spec_warnings
+
+        for doubt in spec_warnings(spec):
+            self.app.call_from_thread(
+                self.app.notify, clean(doubt), severity="warning", timeout=15, markup=False
+            )
 
     def on_deploy_failed(self, message: DeployFailed) -> None:
         self.deploying = False

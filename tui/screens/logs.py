@@ -2,7 +2,8 @@
 
 A thread worker opens a LogFollower (LISTEN on ``node_logs`` with polling as the fallback) and
 posts each batch back as a message; leaving the screen cancels the worker, which closes its
-connection. Filtering happens in memory over the bounded buffer.
+connection. Filtering happens in memory over the bounded buffer, which is kept in the events'
+own time order (workers write in batches, so rows of several nodes arrive out of order).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class LogsScreen(Screen[None]):
         Binding("f", "toggle_follow", "Pause/follow", tooltip="Pause or resume following"),
         Binding("v", "cycle_level", "Level", tooltip="Cycle the lowest level shown"),
         Binding("slash", "filter", "Filter", tooltip="Filter lines by text"),
+        Binding("w", "toggle_wrap", "Wrap", tooltip="Wrap long lines, or scroll them sideways"),
         Binding("end", "to_end", "End", show=False, tooltip="Jump to the newest line"),
     ]
 
@@ -98,7 +100,7 @@ class LogsScreen(Screen[None]):
             view.add_entries(message.entries)
         else:
             # Paused: keep them (bounded) so resuming shows everything, but do not scroll.
-            view.entries.extend(e for e in message.entries if e.id > view.last_id)
+            view.keep_entries(message.entries)
 
     def action_toggle_follow(self) -> None:
         self.following = not self.following
@@ -129,6 +131,12 @@ class LogsScreen(Screen[None]):
 
     def action_filter(self) -> None:
         self.query_one("#log-text", Input).focus()
+
+    def action_toggle_wrap(self) -> None:
+        view = self.query_one(LogView)
+        wrapped = view.toggle_wrap()
+        self.notify("long lines wrap" if wrapped else "long lines scroll sideways", timeout=2)
+        view.scroll_end(animate=False)
 
     def action_to_end(self) -> None:
         self.query_one(LogView).scroll_end(animate=False)
