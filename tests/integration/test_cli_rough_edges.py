@@ -190,7 +190,7 @@ def test_tables_on_a_pipe_are_whole_tsv(
     assert jobfleet(jf_env, "jobs", "import", str(path)).returncode == 0
     piped = jobfleet(jf_env, "jobs", "search")
     header, line = piped.stdout.splitlines()
-    assert header.split("\t")[:3] == ["id", "posted", "title"]
+    assert header.split("\t")[:4] == ["id", "posted", "since", "title"]
     cells = line.split("\t")
     assert title.strip() in cells and url in cells
     job_id = cells[0]
