@@ -208,6 +208,8 @@ def test_deploy_form(snap_compare: Any, snapshot_app: Any, size: tuple[int, int]
         await _dashboard_ready(pilot)
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, DeployScreen), "form")
+        # The name field takes the focus on mount; its highlighted border is in the picture.
+        await wait_for(pilot, lambda: getattr(pilot.app.focused, "id", None) == "f-name", "focus")
         await pilot.pause()
 
     assert snap_compare(snapshot_app, terminal_size=size, run_before=run_before)
