@@ -137,11 +137,15 @@ def test_window_close_lets_the_worker_finish_and_rest(sim, fast_env, fast_db, su
     refused = cli(fast_env, "run-once", "day", check=False)
     assert refused.returncode == 1 and "its worker already runs cycles" in refused.stderr
 
-    # The window closes (as an edit of the spec would make it): the worker is asked to end
-    # after its scrape, exits on its own, and the node rests until the window opens.
+    # The window closes (the spec is changed without a restart request, as the clock passing
+    # the window's end would): the worker is asked to end after its scrape, exits on its own,
+    # and the node rests until the window opens.
     active, opens = closed_window()
     nodes.update_spec(
-        fast_db, node_id, spec.model_copy(update={"active": active, "timezone": "UTC"})
+        fast_db,
+        node_id,
+        spec.model_copy(update={"active": active, "timezone": "UTC"}),
+        restart=False,
     )
     row = wait_for(
         lambda: (r := nodes.get_node(fast_db, node_id)).status == "scheduled" and r,
