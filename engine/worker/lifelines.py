@@ -2,8 +2,9 @@
 
 * the heartbeat: every ``heartbeat_interval`` it stamps the node row (only while the row still
   names this pid), reads stop and kill requests, and learns how old the supervisor's lease is.
-  It runs on the stop listener's connection, not the one the store and the event writer share:
-  a store waiting for a lock (a regroup, a dump, a blocked table) must not silence it;
+  It runs in the stop listener's thread, on its connection, not the one the store and the
+  event writer share: a store waiting for a lock (a regroup, a dump, a locked table) must not
+  silence it;
 * the dead man's switch: when the lease has not been seen renewed for ``dead_man_after`` (the
   supervisor died, or the database is out of reach), the worker leaves on its own within
   ``stop_grace``, so another host can take the node over without two workers scraping it;
@@ -16,7 +17,6 @@ man's switch alone also exits the process itself if winding down takes too long.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -88,8 +88,7 @@ class Lifelines:
         self._lease_at = time.monotonic()  # just spawned by a live supervisor
         # Not joined at the end (it may be counting down to a hard exit); a daemon dies with us.
         threading.Thread(target=self._dead_man_loop, name="dead-man", daemon=True).start()
-        self._start_thread(self._heartbeat_loop, "heartbeat")
-        self._start_thread(self._listen_loop, "listen")
+        self._start_thread(self._beat_and_listen_loop, "lifeline")
 
     def join(self, timeout: float) -> None:
         """Wait for the heartbeat and the listener once ``stop`` is set."""
@@ -130,16 +129,13 @@ class Lifelines:
         elif self._pid_seen or time.monotonic() - self._started > PID_WAIT_S:
             self.request_stop("no longer recorded on the node", EXIT_SUPERSEDED)
 
-    def _heartbeat_loop(self) -> None:
-        while True:
-            try:
-                self.beat()
-            except (DatabaseUnavailable, psycopg.Error) as exc:
-                log.debug("heartbeat failed: %s", exc.__class__.__name__)
-            except Exception:  # the heartbeat thread must outlive any surprise
-                log.exception("heartbeat failed")
-            if self.stop.wait(self.settings.heartbeat_interval):
-                return
+    def _beat_safely(self) -> None:
+        try:
+            self.beat()
+        except (DatabaseUnavailable, psycopg.Error) as exc:
+            log.debug("heartbeat failed: %s", exc.__class__.__name__)
+        except Exception:  # the lifeline must outlive any surprise
+            log.exception("heartbeat failed")
 
     def _dead_man_loop(self) -> None:
         """Exit when the supervisor's lease has not been seen renewed for ``dead_man_after``.
@@ -167,12 +163,20 @@ class Lifelines:
         kill_descendant_groups()
         os._exit(EXIT_DEAD_MAN)
 
-    def _listen_loop(self) -> None:
+    def _beat_and_listen_loop(self) -> None:
+        """Beat every ``heartbeat_interval`` and wait for stop notifications in between, in one
+        thread on one connection. (A heartbeat thread of its own on the listening connection
+        would queue behind each ``wait()``, and the waiting loop, taking the connection's lock
+        again the moment it let it go, could starve it for seconds: killed as stale.)"""
+        next_beat = 0.0
         while not self.stop.is_set():
-            notes = self._listener.wait(0.5)
+            if time.monotonic() >= next_beat:
+                self._beat_safely()
+                next_beat = time.monotonic() + self.settings.heartbeat_interval
+                continue  # the beat may have read a stop request
+            notes = self._listener.wait(min(0.5, max(0.0, next_beat - time.monotonic())))
             if any(n.payload == "stop" for n in notes):
                 self.request_stop("stop requested")
-            elif notes:  # (re)connected: a stop may have been missed meanwhile
-                with contextlib.suppress(DatabaseUnavailable, psycopg.Error):
-                    self.beat()
+            elif notes:  # (re)connected: a stop may have been missed meanwhile; beat now
+                next_beat = 0.0
         self._listener.close()
