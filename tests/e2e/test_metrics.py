@@ -90,11 +90,11 @@ def test_metrics_of_a_scraping_node_survive_a_supervisor_restart(
         assert value(got, "jobfleet_node_status", node="metered", host=host, status="running") == 1
         others = [s for s in NodeStatus if s != NodeStatus.RUNNING]
         assert all(
-            value(got, "jobfleet_node_status", node="metered", host=host, status=s) == 0
+            value(got, "jobfleet_node_status", node="metered", host=host, status=s) is None
             for s in others
         )
         assert value(got, "jobfleet_node_health", node="metered", health="ok") == 1
-        assert value(got, "jobfleet_node_health", node="metered", health="failing") == 0
+        assert value(got, "jobfleet_node_health", node="metered", health="failing") is None
         for site in ("linkedin", "indeed"):
             assert value(got, "jobfleet_jobs_found_total", node="metered", site=site)
             assert value(got, "jobfleet_scrape_duration_seconds_count", site=site, outcome="ok")

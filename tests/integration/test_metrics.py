@@ -158,18 +158,17 @@ def test_node_series_one_for_the_current_status_and_health(settings, db):
             (a,),
         )
     got = scrape(settings, db)
+    # One sample per node for each: its current status and health, no zeros for the others.
     for status in NodeStatus:
-        want = 1 if status == NodeStatus.RUNNING else 0
+        want = 1 if status == NodeStatus.RUNNING else None
         assert value(got, "jobfleet_node_status", node="alpha", host="", status=status) == want
-        want = 1 if status == NodeStatus.STOPPED else 0
+        want = 1 if status == NodeStatus.STOPPED else None
         assert value(got, "jobfleet_node_status", node="beta", host="", status=status) == want
     for health in ("unknown", "ok", "degraded", "failing"):
-        assert value(got, "jobfleet_node_health", node="alpha", health=health) == (
-            health == "unknown"
-        )
-        assert value(got, "jobfleet_node_health", node="beta", health=health) == (
-            health == "failing"
-        )
+        want = 1 if health == "unknown" else None
+        assert value(got, "jobfleet_node_health", node="alpha", health=health) == want
+        want = 1 if health == "failing" else None
+        assert value(got, "jobfleet_node_health", node="beta", health=health) == want
     assert value(got, "jobfleet_worker_rss_bytes", node="alpha") == 52428800
     assert value(got, "jobfleet_worker_rss_bytes", node="beta") is None  # no worker
     assert value(got, "jobfleet_worker_restarts_total", node="alpha") == 3
