@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from engine.cli.output import info, literal, print_json, print_table, stdout
+from engine.cli.selection import Selection, selection_options
 from engine.cli.spec_options import spec_data, spec_options
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
@@ -277,106 +278,18 @@ def list_cmd(state: CliState, as_json: bool) -> None:
             stdout.print(literal(f"{r.name}: scheduled {window.describe()}; {when}", one_line=True))
 
 
-def _parse_statuses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
-    """``--status fatal --status exited,backoff`` → the NodeStatus set (UserError if unknown)."""
-    wanted: set[S] = set()
-    for value in values:
-        for part in value.split(","):
-            word = part.strip().lower()
-            if not word:
-                continue
-            try:
-                wanted.add(S(word))
-            except ValueError:
-                choices = ", ".join(s.value for s in S)
-                raise UserError(
-                    f"--status {part.strip()[:40]!r} is not a node status; choose from {choices}"
-                ) from None
-    return frozenset(wanted)
-
-
-def _selection_options(func: Any) -> Any:
-    """The nodes a control command acts on: names, --all, filters (combined with AND)."""
-    options = [
-        click.argument("node_refs", metavar="[NODE]...", nargs=-1),
-        click.option("--all", "all_nodes", is_flag=True, help="Every node (with filters: those)."),
-        click.option(
-            "--status",
-            "statuses",
-            multiple=True,
-            callback=_parse_statuses,
-            metavar="STATUS[,STATUS]",
-            help="Only nodes in this status (repeatable, or a comma list).",
-        ),
-        click.option(
-            "--match",
-            metavar="TEXT",
-            help="Only nodes whose name or search term contains TEXT (ignoring case).",
-        ),
-        click.option("--host", metavar="NAME", help="Only nodes on (or pinned to) host NAME."),
-        click.option("--yes", "-y", is_flag=True, help="Do not ask."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _select(
-    state: CliState,
-    node_refs: tuple[str, ...],
-    all_nodes: bool,
-    statuses: frozenset[S],
-    match: str | None,
-    host: str | None,
-) -> list[NodeRow]:
-    from engine.fleet import nodes
-
-    return nodes.select_nodes(
-        state.db(), node_refs, all_nodes=all_nodes, statuses=statuses, match=match, host=host
-    )
-
-
-def _confirm(verb: str, rows: list[NodeRow], *, always: bool, bulk: bool, tail: str = "") -> None:
-    """One question for the whole request: always for kill and rm, and for any request that
-    --all or a filter made act on more than one node."""
-    if not always and not (bulk and len(rows) > 1):
-        return
-    if len(rows) == 1:
-        shown = visible_text(rows[0].name, one_line=True)
-        click.confirm(f"{verb} node {shown} (id {rows[0].id}){tail}?", abort=True)
-        return
-    names = ", ".join(visible_text(r.name, one_line=True) for r in rows[:5])
-    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
-    click.confirm(f"{verb} {len(rows)} nodes ({names}{more}){tail}?", abort=True)
-
-
-def _nothing_selected() -> None:
-    info("no node matches; nothing was done")
-
-
 def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.Command:
     @click.command(name, help=doc)
     @common_options
-    @_selection_options
+    @selection_options
     @pass_state
-    def command(
-        state: CliState,
-        node_refs: tuple[str, ...],
-        all_nodes: bool,
-        statuses: frozenset[S],
-        match: str | None,
-        host: str | None,
-        yes: bool,
-    ) -> None:
+    def command(state: CliState, selection: Selection) -> None:
         from engine.fleet import nodes
 
-        rows = _select(state, node_refs, all_nodes, statuses, match, host)
+        rows = selection.rows(state)
         if not rows:
-            _nothing_selected()
             return
-        bulk = all_nodes or bool(statuses) or match is not None or host is not None
-        if not yes:
-            _confirm(name, rows, always=confirm, bulk=bulk)
+        selection.confirm(name, rows, always=confirm)
         db = state.db()
         waiting: list[NodeRow] = []
         for row in rows:
@@ -395,18 +308,9 @@ def _control(name: str, doc: str, action: str, confirm: bool = False) -> click.C
 
 @click.command("rm")
 @common_options
-@_selection_options
+@selection_options
 @pass_state
-def rm_cmd(
-    state: CliState,
-    /,
-    node_refs: tuple[str, ...],
-    all_nodes: bool,
-    statuses: frozenset[S],
-    match: str | None,
-    host: str | None,
-    yes: bool,
-) -> None:
+def rm_cmd(state: CliState, /, selection: Selection) -> None:
     """Remove nodes and their logs, stopping their workers first (scraped postings stay).
 
     Asks once (unless --yes), saying when a worker will be stopped; the TUI's Delete asks the
@@ -414,18 +318,16 @@ def rm_cmd(
     """
     from engine.fleet.removal import has_worker, remove_nodes
 
-    rows = _select(state, node_refs, all_nodes, statuses, match, host)
+    rows = selection.rows(state)
     if not rows:
-        _nothing_selected()
         return
-    if not yes:
-        working = sum(1 for r in rows if has_worker(r))
-        logs = " and its logs" if len(rows) == 1 else " and their logs"
-        if working == 1 and len(rows) == 1:
-            logs += " (its worker will be stopped first)"
-        elif working:
-            logs += f" ({working} running worker{'s' if working > 1 else ''} will be stopped first)"
-        _confirm("remove", rows, always=True, bulk=True, tail=logs)
+    working = sum(1 for r in rows if has_worker(r))
+    logs = " and its logs" if len(rows) == 1 else " and their logs"
+    if working == 1 and len(rows) == 1:
+        logs += " (its worker will be stopped first)"
+    elif working:
+        logs += f" ({working} running worker{'s' if working > 1 else ''} will be stopped first)"
+    selection.confirm("remove", rows, always=True, tail=logs)
     remove_nodes(
         state.db(),
         rows,

@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.nodes import (
-    _confirm,
-    _nothing_selected,
-    _select,
-    _selection_options,
-    _warn_if_unsupervised,
-)
+from engine.cli.nodes import _warn_if_unsupervised
 from engine.cli.output import info
+from engine.cli.selection import Selection, selection_options
 from engine.cli.state import CliState, common_options, pass_state
 from engine.errors import UserError
 from engine.fleet.rows import NodeRow
-from engine.fleet.states import NodeStatus as S
 from engine.text import visible_text
 
 
 @click.command("run-once")
 @common_options
-@_selection_options
+@selection_options
 @pass_state
-def run_once_cmd(
-    state: CliState,
-    /,
-    node_refs: tuple[str, ...],
-    all_nodes: bool,
-    statuses: frozenset[S],
-    match: str | None,
-    host: str | None,
-    yes: bool,
-) -> None:
+def run_once_cmd(state: CliState, /, selection: Selection) -> None:
     """Run one cycle of each node now, then let it go back to its state.
 
     For stopped nodes and for nodes resting outside their active hours (scheduled): the
@@ -41,13 +26,10 @@ def run_once_cmd(
     Refused (exit 1) for a node that is running, starting, or restarting on its own."""
     from engine.fleet import nodes
 
-    rows = _select(state, node_refs, all_nodes, statuses, match, host)
+    rows = selection.rows(state)
     if not rows:
-        _nothing_selected()
         return
-    bulk = all_nodes or bool(statuses) or match is not None or host is not None
-    if not yes:
-        _confirm("run once", rows, always=False, bulk=bulk)
+    selection.confirm("run once", rows, always=False)
     db = state.db()
     asked: list[NodeRow] = []
     refused = 0
