@@ -78,24 +78,17 @@ class FleetCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         host = self.settings.host_name
         waiting, failed = spool_counts(self.settings.spool_dir)
-        spool = GaugeMetricFamily(
+        yield _host_gauge(
             "jobfleet_spool_pending_batches",
             "Scraped batches spooled on this host's disk, waiting to be stored.",
-            labels=["host"],
+            host,
+            waiting,
         )
-        spool.add_metric([host], waiting)
-        yield spool
-        refused = GaugeMetricFamily(
+        yield _host_gauge(
             "jobfleet_spool_failed_batches",
             "Spooled batches the store refused for good (spool/failed on this host).",
-            labels=["host"],
-        )
-        refused.add_metric([host], failed)
-        yield refused
-        database_up = GaugeMetricFamily(
-            "jobfleet_database_up",
-            "1 when this host's supervisor could read the database for this scrape.",
-            labels=["host"],
+            host,
+            failed,
         )
         try:
             fleet = list(self._fleet())
@@ -103,12 +96,15 @@ class FleetCollector(Collector):
             if not self._db_down:  # once per outage: Prometheus may ask every few seconds
                 self._db_down = True
                 log.warning("metrics: the database did not answer: %s", exc)
-            database_up.add_metric([host], 0)
-            yield database_up
-            return
-        self._db_down = False
-        database_up.add_metric([host], 1)
-        yield database_up
+            fleet = []
+        else:
+            self._db_down = False
+        yield _host_gauge(
+            "jobfleet_database_up",
+            "1 when this host's supervisor could read the database for this scrape.",
+            host,
+            0 if self._db_down else 1,
+        )
         yield from fleet
 
     def _fleet(self) -> Iterator[Metric]:
@@ -132,6 +128,12 @@ class FleetCollector(Collector):
         for h in hosts:
             up.add_metric([str(h["name"])], 1 if h["alive"] else 0)
         yield up
+
+
+def _host_gauge(name: str, documentation: str, host: str, value: float) -> Metric:
+    gauge = GaugeMetricFamily(name, documentation, labels=["host"])
+    gauge.add_metric([host], value)
+    return gauge
 
 
 def _node_series(nodes: list[dict[str, Any]]) -> Iterator[Metric]:
