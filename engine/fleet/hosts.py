@@ -38,9 +38,16 @@ def list_hosts(db: ConnectionSource, *, stale_after: float) -> list[dict[str, An
     """Every registered host with ``alive``, ``locked``, ``lease_fresh``, ``lease_age_s``,
     ``supervisor_pid`` and the count of the nodes it runs (``nodes``, ``nodes_by_status``)."""
     with db.connection() as conn:
-        rows = conn.execute(
-            q("list_hosts"), {"lock_class": LOCK_CLASS, "lock_base": HOST_LOCK_BASE}
-        ).fetchall()
+        rows = conn.execute(q("list_hosts"), LIST_HOSTS_PARAMS).fetchall()
+    return host_rows(rows, stale_after=stale_after)
+
+
+# The parameters of the list_hosts query, for a caller that runs it itself (in a pipeline).
+LIST_HOSTS_PARAMS = {"lock_class": LOCK_CLASS, "lock_base": HOST_LOCK_BASE}
+
+
+def host_rows(rows: list[dict[str, Any]], *, stale_after: float) -> list[dict[str, Any]]:
+    """The list_hosts query's rows as ``list_hosts`` returns them."""
     hosts = []
     for row in rows:
         host = dict(row)
