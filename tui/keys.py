@@ -1,4 +1,4 @@
-"""Keys that must act in the order they were typed, for screens with text fields.
+"""Keys that must act in the order they were typed, for every screen with a text field.
 
 Textual handles a printable key in the focused widget as soon as that widget reads it, but a
 key bound with a normal binding (Tab, Shift+Tab, Home, End in an Input) first bubbles from the

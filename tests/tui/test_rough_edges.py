@@ -177,3 +177,29 @@ def test_the_form_warns_like_deploy_about_unknown_places(settings: Any, db: Any)
             assert "Berlin" not in message
 
     asyncio.run(run())
+
+
+def test_a_burst_of_keys_keeps_its_order_in_the_jobs_filters(settings: Any, db: Any) -> None:
+    """The same ordered keys on every screen with text fields (where no field has the focus,
+    Home and End go on to the widget: tests/tui/test_card_grid.py)."""
+    from tui.screens.jobs import JobsScreen
+
+    async def run() -> None:
+        app = make_app(settings, db)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.polls > 0, "first poll")
+            await pilot.press("j")
+            jobs = await wait_for(
+                pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen, "jobs screen"
+            )
+            text = jobs.query_one("#q", Input)
+            country = jobs.query_one("#country", Input)
+            text.focus()
+            text.value = "abc"
+            await pilot.pause()
+            _burst(app, "home", "1", "end", "2", "tab", "x", "shift+tab", "end", "3")
+            await wait_for(pilot, lambda: text.value == "1abc23", f"text is {text.value!r}")
+            assert country.value == "x"
+            assert jobs.focused is text
+
+    asyncio.run(run())

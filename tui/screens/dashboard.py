@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Input, Select, Static
 
 from engine.fleet.states import NodeStatus
 from tui.data import FleetSnapshot
+from tui.keys import ORDERED_KEYS, OrderedKeys
 from tui.screens.confirm import ConfirmScreen
 from tui.text import clean
 from tui.widgets.card_grid import SORTS, CardFilter, CardGrid
@@ -55,10 +56,11 @@ ACTION_BUTTONS = [
 ]
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(OrderedKeys, Screen[None]):
     """Every node at a glance."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ORDERED_KEYS,  # Tab, Shift+Tab, Home, End keep their order in a burst (tmux, SSH)
         Binding("n", "deploy", "Deploy", tooltip="Open the deploy form for a new node"),
         Binding("s", "node('start')", "Start", tooltip="Start the selected node"),
         Binding("x", "node('stop')", "Stop", tooltip="Stop the selected node gracefully"),

@@ -13,6 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
+from tui.keys import ORDERED_KEYS, OrderedKeys
+
 FORMATS = ("csv", "jsonl", "parquet")
 
 
@@ -37,10 +39,11 @@ def check_path(text: str, fmt: str) -> tuple[Path | None, str]:
     return path, ""
 
 
-class ExportDialog(ModalScreen[ExportChoice | None]):
+class ExportDialog(OrderedKeys, ModalScreen[ExportChoice | None]):
     """Returns the chosen format and path, or None (Escape, Cancel)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ORDERED_KEYS,  # Tab, Shift+Tab, Home, End keep their order in a burst (tmux, SSH)
         Binding("escape", "cancel", "Cancel", tooltip="Export nothing"),
     ]
 

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual_plotext import PlotextPlot
 
 from engine.db.handle import Database
+from tui.keys import ORDERED_KEYS, OrderedKeys
 from tui.messages import ExportDone, JobsCounted, JobsFound, JobStatsLoaded
 from tui.text import clean, count_ticks, literal
 from tui.widgets.fleet_header import FleetHeader
@@ -74,10 +75,11 @@ def remote_text(row: dict[str, Any]) -> Text:
     return Text("yes", "green") if value else Text("no")
 
 
-class JobsScreen(Screen[None]):
+class JobsScreen(OrderedKeys, Screen[None]):
     """Search what the nodes scraped; Enter opens a job."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ORDERED_KEYS,  # Tab, Shift+Tab, Home, End keep their order in a burst (tmux, SSH)
         Binding("escape", "back", "Back", tooltip="Back to the dashboard"),
         Binding("slash", "focus_search", "Search", tooltip="Type a full-text search"),
         Binding("pagedown,right_square_bracket", "page(1)", "Next page", tooltip="Next page"),

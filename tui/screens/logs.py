@@ -19,6 +19,7 @@ from textual.widgets import Footer, Input, Select, Static
 from textual.worker import get_current_worker
 
 from engine.db.handle import Database
+from tui.keys import ORDERED_KEYS, OrderedKeys
 from tui.messages import LogsArrived
 from tui.text import clean
 from tui.widgets.fleet_header import FleetHeader
@@ -27,10 +28,11 @@ from tui.widgets.log_view import LEVELS, LogView, format_row
 HISTORY_ROWS = 1000
 
 
-class LogsScreen(Screen[None]):
+class LogsScreen(OrderedKeys, Screen[None]):
     """Follows ``node_logs`` for one node (``node_id``) or for everything (``None``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ORDERED_KEYS,  # Tab, Shift+Tab, Home, End keep their order in a burst (tmux, SSH)
         Binding("escape", "back", "Back", tooltip="Back to the dashboard"),
         Binding("f", "toggle_follow", "Pause/follow", tooltip="Pause or resume following"),
         Binding("v", "cycle_level", "Level", tooltip="Cycle the lowest level shown"),
