@@ -46,14 +46,16 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- ids keep their order through the array (WITH ORDINALITY), so the sort is written once and
 -- stays a top-N sort.
 WITH leads AS (
-    -- The window runs before DISTINCT ON, over every matching posting of the group.
+    -- The window runs before DISTINCT ON, over every matching posting of the group; ordered as
+    -- DISTINCT ON wants, so that one sort serves both (its frame is still the whole group).
     SELECT DISTINCT ON (j.group_id)
            j.id, j.group_id, j.posted_or_seen, j.title, j.company, j.country, j.region, j.city,
            j.is_remote, j.job_type, j.site,
            max(coalesce(j.salary_max, j.salary_min)
                * CASE j.salary_interval WHEN 'hourly' THEN 2080 WHEN 'daily' THEN 260
                                         WHEN 'weekly' THEN 52 WHEN 'monthly' THEN 12 ELSE 1 END)
-               OVER (PARTITION BY j.group_id) AS yearly_salary
+               OVER (PARTITION BY j.group_id ORDER BY j.posted_or_seen DESC, j.id DESC
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS yearly_salary
     FROM jobs_matching(websearch_to_tsquery('english', %(text)s::text), %(country)s::text,
                        %(region)s::text, %(city)s::text, %(site)s::text, %(remote)s::boolean,
                        %(days)s::integer) j
