@@ -108,13 +108,18 @@ def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
     """Postings matching ``query``, newest first (posting date, else first seen); with
     ``query.grouped`` one row per job (group of postings), newest first by its newest matching
     posting, with the group's boards and best-known fields (engine/jobs/merged.py). The same
-    page as the plain query (``plain_search``), found faster (engine/jobs/newest.py)."""
+    page as the plain query (``plain_search``), found faster (engine/jobs/newest.py).
+
+    Another order (a column of the jobs browser) sorts every match: postings, or with
+    ``query.grouped`` jobs, each led by its newest matching posting as in the newest-first view
+    (sql/queries/jobs_browse.sql)."""
     if (query.sort, query.descending) != ("posted", True):
-        # Another order (a column of the jobs browser): every matching posting is sorted, one
-        # row per posting (grouping is the newest-first view's).
         sorted_params = {**query_params(query), **sort_params(query)}
+        name = "jobs_search_sorted_groups" if query.grouped else "jobs_search_sorted"
         with db.connection() as conn:
-            rows = conn.execute(q("jobs_search_sorted"), sorted_params, prepare=False).fetchall()
+            rows = conn.execute(q(name), sorted_params, prepare=False).fetchall()
+        if query.grouped:
+            return _merged_page(rows)
         return [dict(row) for row in rows]
     params = range_params(query_params(query), grouped=query.grouped)
     with db.connection() as conn:
@@ -123,6 +128,12 @@ def search_jobs(db: Database, query: JobQuery) -> list[dict[str, Any]]:
             rows = conn.execute(q("search_page"), params, prepare=False).fetchall()
             return [dict(row) for row in rows]
         rows = conn.execute(q("search_group_page"), params, prepare=False).fetchall()
+    return _merged_page(rows)
+
+
+def _merged_page(rows: list[Any]) -> list[dict[str, Any]]:
+    """The merged rows of a page of jobs: ``rows`` are every posting of the page's groups, in
+    page order (``ord``), each with its group's lead (``lead_id``, ``lead_posted``)."""
     page: dict[int, dict[str, Any]] = {}
     postings: list[dict[str, Any]] = []
     for row in rows:

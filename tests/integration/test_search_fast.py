@@ -1,10 +1,12 @@
 """The search against the plain query on a real Postgres: same pages for random queries (postings
-and merged jobs), the merged view's fields, and city names in other languages."""
+and merged jobs), the merged view's fields (newest first and sorted by a column), and city names
+in other languages."""
 
 from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +15,13 @@ import pytest
 
 import engine.jobs.newest as newest
 from engine.db.handle import Database
-from engine.jobs.search import JobQuery, group_postings, plain_search, search_jobs
+from engine.jobs.search import (
+    JobQuery,
+    count_jobs,
+    group_postings,
+    plain_search,
+    search_jobs,
+)
 from tests.cli import jobfleet
 
 TODAY = datetime.now(UTC).date()
@@ -251,3 +259,132 @@ def test_an_offset_past_every_posting_is_an_empty_page(corpus: Database) -> None
     for grouped in (False, True):
         query = JobQuery(text="team", offset=2**62, grouped=grouped)
         assert search_jobs(corpus, query) == [] == plain_search(corpus, query)
+
+
+# Per year, as jobs_browse.sql compares salaries.
+_PER_YEAR = {"hourly": 2080, "daily": 260, "weekly": 52, "monthly": 12}
+
+
+def _yearly(posting: dict[str, Any]) -> float | None:
+    amount = posting["salary_max"] if posting["salary_max"] is not None else posting["salary_min"]
+    if amount is None:
+        return None
+    return float(amount) * _PER_YEAR.get(posting["salary_interval"], 1)
+
+
+def _sorted_groups(postings: list[dict[str, Any]], sort: str, descending: bool) -> list[int]:
+    """The reference order of the sorted merged view, from every matching posting: each group
+    led by its newest posting, sorted by the lead's value (salary: the group's best), missing
+    values last, ties newest first."""
+    newest_first = sorted(postings, key=lambda p: (p["posted_or_seen"], p["id"]), reverse=True)
+    leads = {p["group_id"]: p for p in reversed(newest_first)}  # the newest one stays
+    best: dict[int, float] = {}
+    for p in postings:
+        yearly = _yearly(p)
+        if yearly is not None:
+            best[p["group_id"]] = max(best.get(p["group_id"], yearly), yearly)
+
+    def value(lead: dict[str, Any]) -> Any:
+        if sort == "salary":
+            return best.get(lead["group_id"])
+        if sort == "posted":
+            return lead["posted_or_seen"]
+        text = lead[sort]
+        return text.lower() if text is not None and sort != "site" else text
+
+    ordered = [lead for lead in newest_first if leads[lead["group_id"]] is lead]
+    known = [lead for lead in ordered if value(lead) is not None]
+    missing = [lead for lead in ordered if value(lead) is None]
+    # sorted() is stable, also reversed: equal values keep the newest-first order.
+    return [lead["group_id"] for lead in sorted(known, key=value, reverse=descending) + missing]
+
+
+@pytest.mark.parametrize(
+    ("sort", "descending"),
+    [
+        ("title", False),
+        ("title", True),
+        ("company", False),
+        ("site", True),
+        ("salary", True),
+        ("salary", False),
+        ("posted", False),
+    ],
+)
+def test_sorted_merged_view_pages_jobs_in_the_reference_order(
+    corpus: Database, sort: str, descending: bool
+) -> None:
+    with corpus.connection() as conn:
+        # Salaries on a third of the postings, some hourly: the best of a group decides.
+        conn.execute(
+            "UPDATE jobs SET salary_min = (id * 37 % 200) * 1000,"
+            " salary_interval = CASE WHEN id % 2 = 0 THEN 'yearly' END WHERE id % 3 = 0"
+        )
+        conn.execute(
+            "UPDATE jobs SET salary_max = 30 + id % 50, salary_interval = 'hourly' WHERE id % 7 = 1"
+        )
+    for filters in ({}, {"text": "team engineer"}, {"country": "DE", "site": "indeed"}):
+        every = JobQuery(sort=sort, descending=descending, limit=10_000, **filters)
+        postings = search_jobs(corpus, every)  # the ungrouped sort: every matching posting
+        expected = _sorted_groups(postings, sort, descending)
+        grouped = replace(every, grouped=True)
+        jobs = search_jobs(corpus, grouped)
+        assert [j["group_id"] for j in jobs] == expected, filters
+        if "site" not in filters:  # (a group's copies are on other boards)
+            assert len(expected) < len(postings), filters  # some jobs are cross-posted
+        assert count_jobs(corpus, grouped) == (len(expected), True)
+        # Paging counts jobs: pages of 7 put together are the whole list.
+        paged = [
+            j["group_id"]
+            for offset in range(0, len(expected) + 7, 7)
+            for j in search_jobs(corpus, replace(grouped, limit=7, offset=offset))
+        ]
+        assert paged == expected, filters
+
+
+def test_sorted_merged_view_one_row_per_job(db: Database) -> None:
+    with db.connection() as conn:
+        ids = _cross_posted(conn)  # group ids[1]: 3 boards, the salary on indeed only
+        cook = _insert(
+            conn,
+            job_url="https://indeed.test/2",
+            site="indeed",
+            date_posted=TODAY,
+            title="Backend Cook",
+            company="Amber Kitchen",
+            description="rust backend lunches",
+            salary_min=80000,
+            salary_interval="yearly",
+        )
+    group, solo = ids[1], ids[3]
+    query = JobQuery(text="rust backend", grouped=True, sort="title", descending=False)
+    by_title = search_jobs(db, query)
+    # Leads' titles: "Backend Cook", then the two "Rust ..." (Backend Engineer < Developer).
+    assert [j["group_id"] for j in by_title] == [cook, group, solo]
+    job = by_title[1]
+    assert job["id"] == ids[2]  # led by its newest matching posting, as newest first
+    assert job["also_on"] == ["linkedin", "indeed"] and len(job["postings"]) == 3
+    assert (job["salary_min"], job["salary_currency"]) == (70000, "EUR")  # from indeed
+    company = search_jobs(db, replace(query, sort="company"))
+    assert [j["group_id"] for j in company] == [cook, group, solo]  # Amber, Ferrous, Solo
+    # Salary: the job's best (70-90k on indeed), not its lead's (none): above the cook's 80k.
+    salary = search_jobs(db, replace(query, sort="salary", descending=True))
+    assert [j["group_id"] for j in salary] == [group, cook, solo]
+    assert [j["group_id"] for j in search_jobs(db, replace(query, sort="salary"))] == [
+        cook,
+        group,
+        solo,  # no salary: last either way
+    ]
+    # Every posting (--all-postings): the three copies are three rows.
+    postings = search_jobs(db, replace(query, grouped=False))
+    assert sorted(p["id"] for p in postings) == sorted([*ids, cook])
+    # Paging by jobs: the second job is the cross-posted one, whole.
+    page = search_jobs(db, replace(query, limit=1, offset=1))
+    assert [j["group_id"] for j in page] == [group] and len(page[0]["postings"]) == 3
+    assert count_jobs(db, query) == (3, True)
+    assert count_jobs(db, replace(query, grouped=False)) == (5, True)
+    # A site filter: the job is led by the one posting that passes it, its boards still shown;
+    # equal sites, newest first.
+    indeed = search_jobs(db, replace(query, site="indeed", sort="site"))
+    assert [j["id"] for j in indeed] == [cook, ids[1]]
+    assert set(indeed[1]["also_on"]) == {"linkedin", "glassdoor"}

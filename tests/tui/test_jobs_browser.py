@@ -150,6 +150,54 @@ def test_columns_count_sort_filters_and_clear(settings: Any, db: Any) -> None:
     asyncio.run(run())
 
 
+def test_sorted_by_a_column_a_cross_posted_job_is_still_one_row(settings: Any, db: Any) -> None:
+    _seed(db)
+    with db.connection() as conn:
+        # The backend job again, on glassdoor a day earlier and without a salary: one group.
+        conn.execute(
+            "INSERT INTO jobs (job_url, site, title, company, country, date_posted, first_seen_at,"
+            " group_id) SELECT 'https://glassdoor.test/1', 'glassdoor', title, company, country,"
+            " date_posted - 1, first_seen_at - interval '1 day', group_id FROM jobs"
+            " WHERE job_url = 'https://example.test/jobs/0'"
+        )
+
+    async def run() -> None:
+        app = make_app(settings, db, clock=lambda: NOW)
+        async with app.run_test(size=(140, 36)) as pilot:
+            screen = await _open(app, pilot)  # 4 jobs, 5 postings
+            table = screen.query_one(DataTable)
+            pager = screen.query_one("#pager", Static)
+            screen.sort_by("title")
+            await wait_for(
+                pilot,
+                lambda: _titles(table) == ["Architect", "Backend engineer", "Cook", "Data analyst"],
+                "one row per job, A→Z",
+            )
+            backend = table.get_row_at(1)
+            assert backend[5].plain == "90k–120k USD/yr" and backend[7].plain == "indeed"
+            assert backend[8].plain == "glassdoor"  # also on
+            assert "rows 1–4 of 4 jobs" in str(pager.render())
+            screen.sort_by("salary")
+            await wait_for(
+                pilot,
+                lambda: _titles(table) == ["Backend engineer", "Data analyst", "Architect", "Cook"],
+                "one row per job, best paid first",
+            )
+            await pilot.press("a")  # every posting: the copy is a row of its own
+            await wait_for(
+                pilot,
+                lambda: (
+                    _titles(table)
+                    == ["Backend engineer", "Data analyst", "Architect", "Backend engineer", "Cook"]
+                ),
+                "every posting, missing salaries last (newest first)",
+            )
+            await wait_for(pilot, lambda: screen.total == 5, "postings counted")
+            assert "of 5 postings" in str(pager.render())
+
+    asyncio.run(run())
+
+
 def test_narrow_screens_drop_remote_and_type_and_the_filter_bar_fits(
     settings: Any, db: Any
 ) -> None:
