@@ -41,8 +41,8 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- The merged view (one row per job) in another order than newest first; the rows are those of
 -- search_group_page. A job is led by its newest matching posting, as in the newest-first view,
 -- and sorts by that posting's values with the keys of jobs_search_sorted (keep the two alike),
--- except salary: the best per-year salary among the job's matching postings, because the row
--- shows a salary from whichever posting has one. The page (LIMIT/OFFSET) counts jobs; its lead
+-- except salary: the per-year salary the row shows (engine/jobs/merged.py): the lead's, else
+-- that of the newest matching posting that has one. The page (LIMIT/OFFSET) counts jobs; its lead
 -- ids keep their order through the array (WITH ORDINALITY), so the sort is written once and
 -- stays a top-N sort.
 WITH leads AS (
@@ -51,11 +51,12 @@ WITH leads AS (
     SELECT DISTINCT ON (j.group_id)
            j.id, j.group_id, j.posted_or_seen, j.title, j.company, j.country, j.region, j.city,
            j.is_remote, j.job_type, j.site,
-           max(coalesce(j.salary_max, j.salary_min)
+           (array_agg(coalesce(j.salary_max, j.salary_min)
                * CASE j.salary_interval WHEN 'hourly' THEN 2080 WHEN 'daily' THEN 260
                                         WHEN 'weekly' THEN 52 WHEN 'monthly' THEN 12 ELSE 1 END)
+               FILTER (WHERE coalesce(j.salary_max, j.salary_min) IS NOT NULL)
                OVER (PARTITION BY j.group_id ORDER BY j.posted_or_seen DESC, j.id DESC
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS yearly_salary
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))[1] AS yearly_salary
     FROM jobs_matching(websearch_to_tsquery('english', %(text)s::text), %(country)s::text,
                        %(region)s::text, %(city)s::text, %(site)s::text, %(remote)s::boolean,
                        %(days)s::integer) j

@@ -274,15 +274,15 @@ def _yearly(posting: dict[str, Any]) -> float | None:
 
 def _sorted_groups(postings: list[dict[str, Any]], sort: str, descending: bool) -> list[int]:
     """The reference order of the sorted merged view, from every matching posting: each group
-    led by its newest posting, sorted by the lead's value (salary: the group's best), missing
-    values last, ties newest first."""
+    led by its newest posting, sorted by the lead's value (salary: the one the row shows, the
+    lead's or else the newest posting's that has one), missing values last, ties newest first."""
     newest_first = sorted(postings, key=lambda p: (p["posted_or_seen"], p["id"]), reverse=True)
     leads = {p["group_id"]: p for p in reversed(newest_first)}  # the newest one stays
     best: dict[int, float] = {}
-    for p in postings:
+    for p in newest_first:
         yearly = _yearly(p)
         if yearly is not None:
-            best[p["group_id"]] = max(best.get(p["group_id"], yearly), yearly)
+            best.setdefault(p["group_id"], yearly)
 
     def value(lead: dict[str, Any]) -> Any:
         if sort == "salary":
@@ -315,7 +315,7 @@ def test_sorted_merged_view_pages_jobs_in_the_reference_order(
     corpus: Database, sort: str, descending: bool
 ) -> None:
     with corpus.connection() as conn:
-        # Salaries on a third of the postings, some hourly: the best of a group decides.
+        # Salaries on a third of the postings, some hourly: the one the job's row shows decides.
         conn.execute(
             "UPDATE jobs SET salary_min = (id * 37 % 200) * 1000,"
             " salary_interval = CASE WHEN id % 2 = 0 THEN 'yearly' END WHERE id % 3 = 0"
@@ -367,7 +367,7 @@ def test_sorted_merged_view_one_row_per_job(db: Database) -> None:
     assert (job["salary_min"], job["salary_currency"]) == (70000, "EUR")  # from indeed
     company = search_jobs(db, replace(query, sort="company"))
     assert [j["group_id"] for j in company] == [cook, group, solo]  # Amber, Ferrous, Solo
-    # Salary: the job's best (70-90k on indeed), not its lead's (none): above the cook's 80k.
+    # Salary: the one its row shows (70-90k on indeed; its lead has none): above the cook's 80k.
     salary = search_jobs(db, replace(query, sort="salary", descending=True))
     assert [j["group_id"] for j in salary] == [group, cook, solo]
     assert [j["group_id"] for j in search_jobs(db, replace(query, sort="salary"))] == [
