@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +19,9 @@ from tui.text import clean
 from tui.widgets.card_grid import SORTS, CardFilter, CardGrid
 from tui.widgets.fleet_header import FleetHeader
 from tui.widgets.node_card import node_spec
+
+if TYPE_CHECKING:
+    from tui.app import JobfleetApp
 
 # The status filter's choices, in the order of the dropdown.
 STATUSES: tuple[NodeStatus, ...] = (
@@ -266,7 +269,7 @@ class DashboardScreen(OrderedKeys, Screen[None]):
                     f" {working} running worker{'s' if working > 1 else ''} will be stopped first."
                 )
             question += " Their logs go too; scraped jobs stay."
-        app: Any = self.app
+        app = self.jobfleet
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -276,6 +279,11 @@ class DashboardScreen(OrderedKeys, Screen[None]):
 
         self.app.push_screen(ConfirmScreen(question, button), confirmed)
 
+    @property
+    def jobfleet(self) -> JobfleetApp:
+        """The app, typed: this screen runs only inside JobfleetApp."""
+        return cast("JobfleetApp", self.app)
+
     def action_node(self, action: str) -> None:
         if self.grid.marked:
             self.act_on(action, "marked")
@@ -284,7 +292,7 @@ class DashboardScreen(OrderedKeys, Screen[None]):
         if node is None:
             return
         node_id, name = int(node["id"]), clean(node.get("name"))
-        app: Any = self.app
+        app = self.jobfleet
         if action in ("kill", "delete"):
             question = {
                 "kill": f"Kill the worker of {name} now? Its current search is lost.",
@@ -311,7 +319,7 @@ class DashboardScreen(OrderedKeys, Screen[None]):
         """The deploy form: empty, a clone's (``initial``), or a node's to edit (``editing``)."""
         from tui.screens.deploy import DeployScreen
 
-        app: Any = self.app
+        app = self.jobfleet
         if app.db is None:
             app.say("Not connected to the database yet.", severity="warning")
             return
@@ -352,19 +360,19 @@ class DashboardScreen(OrderedKeys, Screen[None]):
     def _open_logs(self, node_id: int | None, name: str | None) -> None:
         from tui.screens.logs import LogsScreen
 
-        app: Any = self.app
+        app = self.jobfleet
         if app.db is not None:
             self.app.push_screen(LogsScreen(app.db, node_id=node_id, node_name=name))
 
     def action_jobs(self) -> None:
         from tui.screens.jobs import JobsScreen
 
-        app: Any = self.app
+        app = self.jobfleet
         if app.db is not None:
             self.app.push_screen(JobsScreen(app.db, now=app.clock() if app.clock else None))
 
     def action_hosts(self) -> None:
-        app: Any = self.app
+        app = self.jobfleet
         app.action_hosts()
 
     def action_detail(self) -> None:
@@ -375,7 +383,7 @@ class DashboardScreen(OrderedKeys, Screen[None]):
     def _open_detail(self, node: dict[str, Any]) -> None:
         from tui.screens.node_detail import NodeDetailScreen
 
-        app: Any = self.app
+        app = self.jobfleet
         if app.db is not None:
             self.app.push_screen(
                 NodeDetailScreen(app.db, node, now=app.clock() if app.clock else None)
