@@ -5,36 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from psycopg import sql
 
 from engine.cli.output import info, print_json, print_table, stdout
 from engine.cli.state import CliState, common_options, pass_state
 from engine.db.backup import dump_database, restore_database
+from engine.db.counts import row_counts
 from engine.db.embedded import stop_embedded
-from engine.db.handle import Database
 from engine.db.migrations import migrations
-
-TABLES = ("hosts", "nodes", "node_logs", "scrape_runs", "alerts", "jobs", "job_sightings")
-
-
-def row_counts(db: Database) -> dict[str, int]:
-    """Exact counts for small tables, the planner's estimate beyond 100k rows (instant)."""
-    counts: dict[str, int] = {}
-    with db.connection() as conn:
-        for table in TABLES:
-            est = conn.execute(
-                "SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass(%s)", (table,)
-            ).fetchone()
-            if est is None or est["n"] is None:
-                continue
-            if est["n"] > 100_000:
-                counts[table] = int(est["n"])
-            else:
-                row = conn.execute(
-                    sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(table))
-                ).fetchone()
-                counts[table] = int(row["n"]) if row else 0
-    return counts
 
 
 @click.group("db")
