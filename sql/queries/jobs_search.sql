@@ -34,7 +34,11 @@ ORDER BY day DESC;
 -- itself (jobs_newest in sql/0017) finds the same rows faster; the tests and bench/bench_search.py
 -- compare the two. Filters left NULL drop out: parameters are bound as constants when the
 -- statement is planned (unnamed, unprepared), so "NULL IS NULL OR ..." in jobs_matching folds away.
-SELECT j.id, j.group_id, j.posted_or_seen
+-- It returns the columns of search_page (what a page of results shows), so that the two are
+-- timed doing the same work.
+SELECT j.id, j.group_id, j.job_url, j.title, j.company, j.city, j.region, j.country,
+       j.is_remote, j.location_raw, j.date_posted, j.site, j.job_type, j.salary_min,
+       j.salary_max, j.salary_currency, j.salary_interval, j.posted_or_seen, j.first_seen_at
 FROM jobs_matching(websearch_to_tsquery('english', %(text)s::text), %(country)s::text,
                    %(region)s::text, %(city)s::text, %(site)s::text, %(remote)s::boolean,
                    %(days)s::integer) j
