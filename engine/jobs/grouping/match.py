@@ -28,13 +28,13 @@ from typing import Any, Protocol
 from engine.jobs.grouping.identifiers import apply_ids
 from engine.jobs.grouping.normalize import (
     looks_like_agency,
-    normalize_body,
     normalize_company,
     normalize_place,
     normalize_title,
+    normalized_body_words,
     title_levels,
 )
-from engine.jobs.grouping.sketch import body_hash, estimated_jaccard, sketch
+from engine.jobs.grouping.sketch import body_hash_words, estimated_jaccard, sketch_words
 
 __all__ = [
     "AGENCY_COPY",
@@ -141,7 +141,8 @@ def fingerprint(
 ) -> Fingerprint:
     """The fingerprint of one posting. A stored posting passes its ``group_id`` and, to skip
     re-hashing its body, the ``sketch`` saved with it."""
-    body = normalize_body(posting.description)
+    words = normalized_body_words(posting.description)
+    joined = b" ".join(words)
     extra = posting.extra or {}
     direct = extra.get("job_url_direct")
     return Fingerprint(
@@ -156,11 +157,11 @@ def fingerprint(
         title=normalize_title(posting.title, posting.city, posting.region),
         place=normalize_place(posting.city, posting.is_remote),
         country=(posting.country or "").lower(),
-        body_hash=body_hash(body),
-        sketch=sketch(body) if stored_sketch is None else stored_sketch,
+        body_hash=body_hash_words(joined, len(words)),
+        sketch=sketch_words(words) if stored_sketch is None else stored_sketch,
         pay=_annual_pay(posting),
         agency=looks_like_agency(posting.company),
-        body=body,
+        body=joined.decode(),
         group_id=group_id,
     )
 
