@@ -82,9 +82,11 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
         return 0.0
     if a == b:
         return 1.0
-    values_a, values_b = _values(a), _values(b)
-    if values_a.isdisjoint(values_b):
+    values_a = _values(a)
+    unpacked_b = struct.unpack(f">{len(b) // _VALUE_BYTES}I", b)
+    if values_a.isdisjoint(unpacked_b):  # most pairs compared: no set built for b
         return 0.0
+    values_b = frozenset(unpacked_b)
     # The k smallest of the union are all in the union of the sketches: each sketch holds every
     # value of its set below its own k-th smallest.
     union_bottom = sorted(values_a | values_b)[:SKETCH_SIZE]
