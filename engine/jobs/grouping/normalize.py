@@ -181,7 +181,10 @@ def looks_like_agency(name: str | None) -> bool:
     if words & _AGENCY_WORDS:
         return True
     padded = f" {folded} "
-    return any(f" {phrase} " in padded for phrase in _AGENCY_PHRASES)
+    return any(phrase in padded for phrase in _PADDED_AGENCY_PHRASES)
+
+
+_PADDED_AGENCY_PHRASES = tuple(f" {phrase} " for phrase in _AGENCY_PHRASES)
 
 
 # --- title ------------------------------------------------------------------------------------
@@ -336,7 +339,12 @@ def normalize_place(city: str | None, is_remote: bool | None) -> str:
     """ "remote" for remote postings, else the folded city ("" when the board named none)."""
     if is_remote:
         return "remote"
-    return " ".join(_WORD.findall(fold(city))) if city else ""
+    return _fold_city(city) if city else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_city(city: str) -> str:
+    return " ".join(_WORD.findall(fold(city)))
 
 
 # --- body -------------------------------------------------------------------------------------
