@@ -24,7 +24,7 @@ from engine.jobs.grouping import (
     sketch,
 )
 from engine.jobs.grouping.identifiers import apply_ids
-from engine.jobs.grouping.sketch import MIN_BODY_WORDS, SHINGLE_WORDS, SKETCH_SIZE
+from engine.jobs.grouping.sketch import MIN_BODY_WORDS, SHINGLE_WORDS, SKETCH_SIZE, sketch_words
 from engine.jobs.record import JobRecord
 from tests.unit.grouping_cases import Case, Posting, hand_written, posting, replace
 
@@ -174,6 +174,76 @@ def test_estimate_is_exact_for_bodies_smaller_than_the_sketch() -> None:
     other = [*words[:40], *_words(random.Random(4), 10)]
     estimate = estimated_jaccard(sketch(" ".join(words)), sketch(" ".join(other)))
     assert estimate == pytest.approx(_exact_jaccard(words, other))
+
+
+# Stored sketches are compared with new ones: any change to how a body is sketched makes the
+# stored ones incomparable (until `jobs regroup` recomputes them). This value was computed before
+# ingest's sketch got faster and must not move.
+_PINNED_BODY = " ".join(f"w{i % 97}" for i in range(300))
+_PINNED_SKETCH = (
+    "0211b61c07d03d340842ac2b09a18c4f0a043c920a7de8740bd0a0570ea8860013b55375160b34be1c3c2a02"
+    "218dd3ab25a3c4cb288f77b528f7ae252b914b3f33a7e97d3aa68c5a3b919f5344b2fc2345d6f98f4989edcb4a"
+    "08bf484b63d9094efdbbe65158ff6a5223c47d53d9c405571e0db258e2e29a5ad581115c593793605638da60be"
+    "156d6123f9c16676fd336c0f67746c7cc9cd7484ba577943ee647a0f6f9a7b3401777df98e9b7fba87e380f702"
+    "a58226a1708a2c3ffd8d13672a8f17f924900c8849917aede691b9405794ccd399977317b097e61e2b9bdc5f1d"
+    "a03fc4f6a29e6fb8a31ca233a523eda0a6740d68a860f8f6aa8d1aafac58d570"
+)
+
+
+def test_sketches_stay_comparable_with_stored_ones() -> None:
+    assert sketch(_PINNED_BODY).hex() == _PINNED_SKETCH
+    assert sketch_words(_PINNED_BODY.encode().split()).hex() == _PINNED_SKETCH
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=400))
+@settings(max_examples=300, deadline=None)
+def test_ascii_bodies_take_the_fast_path_to_the_same_words(text: str) -> None:
+    # The ASCII path (one bytes.translate) must give what the general path gives.
+    from engine.jobs.grouping.normalize import _words_of, fold, normalized_body_words
+
+    plain = text.replace("<", " ").replace("&", " ").replace("](", " ").replace("http", " ")
+    plain = plain.replace("www.", " ")
+    assert normalized_body_words(plain) == " ".join(_words_of(fold(plain))).encode().split()
+    assert normalize_body(plain) == " ".join(_words_of(fold(plain)))
+
+
+def test_fingerprint_body_hash_and_sketch_agree_with_the_string_functions() -> None:
+    body = "<p>Über uns: we build, run &amp; ship.</p> " + " ".join(_words(random.Random(5), 80))
+    p = Posting(
+        "https://x.example/1", "indeed", "1", "Dev", "Acme", body, None, None, "US", None, None
+    )
+    fp = fingerprint(1, p)
+    assert fp.body == normalize_body(body)
+    assert fp.sketch == sketch(fp.body) and fp.body_hash == body_hash(fp.body)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Acme",
+        "Acme Inc.",
+        "Acme, Inc.",
+        "Acme GmbH & Co. KG",
+        "Acme Holdings Pty. Ltd.",
+        "Acme Ltd Ltd",
+        "Acme S.p.A.",
+        "Acme B.V.",
+        "Müller & Söhne GmbH",
+        "Société Générale S.A.",
+        "ООО Ромашка",
+        "Inc.",
+        "Acme L.L.C.,",
+        "Daddy & Sons, Ltd.",
+        "Acme Co Kg",
+    ],
+)
+def test_company_legal_forms_go_as_cleanco_removes_them(name: str) -> None:
+    # normalize.py looks up cleanco's terms by their last word instead of trying each in turn.
+    from cleanco import basename
+
+    from engine.jobs.grouping.normalize import _basename
+
+    assert _basename(name) == basename(name)
 
 
 # --- identifiers ------------------------------------------------------------------------------

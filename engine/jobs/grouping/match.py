@@ -28,13 +28,13 @@ from typing import Any, Protocol
 from engine.jobs.grouping.identifiers import apply_ids
 from engine.jobs.grouping.normalize import (
     looks_like_agency,
-    normalize_body,
     normalize_company,
     normalize_place,
     normalize_title,
+    normalized_body_words,
     title_levels,
 )
-from engine.jobs.grouping.sketch import body_hash, estimated_jaccard, sketch
+from engine.jobs.grouping.sketch import body_hash_words, estimated_jaccard, sketch_words
 
 __all__ = [
     "AGENCY_COPY",
@@ -43,6 +43,7 @@ __all__ = [
     "Fingerprint",
     "PostingFields",
     "fingerprint",
+    "joins",
     "same_job",
 ]
 
@@ -141,7 +142,8 @@ def fingerprint(
 ) -> Fingerprint:
     """The fingerprint of one posting. A stored posting passes its ``group_id`` and, to skip
     re-hashing its body, the ``sketch`` saved with it."""
-    body = normalize_body(posting.description)
+    words = normalized_body_words(posting.description)
+    joined = b" ".join(words)
     extra = posting.extra or {}
     direct = extra.get("job_url_direct")
     return Fingerprint(
@@ -156,11 +158,11 @@ def fingerprint(
         title=normalize_title(posting.title, posting.city, posting.region),
         place=normalize_place(posting.city, posting.is_remote),
         country=(posting.country or "").lower(),
-        body_hash=body_hash(body),
-        sketch=sketch(body) if stored_sketch is None else stored_sketch,
+        body_hash=body_hash_words(joined, len(words)),
+        sketch=sketch_words(words) if stored_sketch is None else stored_sketch,
         pay=_annual_pay(posting),
         agency=looks_like_agency(posting.company),
-        body=body,
+        body=joined.decode(),
         group_id=group_id,
     )
 
@@ -179,6 +181,17 @@ def _annual_pay(posting: PostingFields) -> tuple[float, float, str] | None:
 
 def same_job(a: Fingerprint, b: Fingerprint) -> tuple[bool, str]:
     """(True, which layer matched) or (False, why they stay apart)."""
+    return _decide(a, b, explain=True)
+
+
+def joins(a: Fingerprint, b: Fingerprint) -> tuple[bool, str]:
+    """``same_job`` for grouping, which only needs the reasons of matches: two employers'
+    bodies are compared only when one could be the other's agency (the comparison would only
+    say how alike two unrelated employers' ads are; most pairs of a role are such)."""
+    return _decide(a, b, explain=False)
+
+
+def _decide(a: Fingerprint, b: Fingerprint, *, explain: bool) -> tuple[bool, str]:
     # 1. identifiers: the board's or the employer's own id for the posting.
     if a.site_job_id and a.site == b.site and a.site_job_id == b.site_job_id:
         return True, "same board id"
@@ -218,10 +231,13 @@ def same_job(a: Fingerprint, b: Fingerprint) -> tuple[bool, str]:
     # 4. another employer: only an agency's copy of the same ad.
     if a.title != b.title:
         return False, "different title"
+    agency = a.agency or b.agency or _names(a.body, b.company) or _names(b.body, a.company)
+    if not agency and not explain:
+        return False, "different employer"
     similarity = estimated_jaccard(a.sketch, b.sketch)
     if similarity < AGENCY_COPY:
         return False, f"different employer ({similarity:.2f})"
-    if a.agency or b.agency or _names(a.body, b.company) or _names(b.body, a.company):
+    if agency:
         return True, f"agency copy ({similarity:.2f})"
     return False, f"template ad of another employer ({similarity:.2f})"
 
@@ -242,7 +258,15 @@ def other_place(place: str) -> str | None:
 
 def _names(body: str, company: str) -> bool:
     """ "Our client Acme is hiring": the copy's body names the other employer."""
-    return bool(company) and f" {company} " in f" {body} "
+    # As f" {company} " in f" {body} ", without copying the body twice per pair.
+    if not company or company not in body:
+        return False
+    return (
+        f" {company} " in body
+        or body.startswith(f"{company} ")
+        or body.endswith(f" {company}")
+        or body == company
+    )
 
 
 def _pay_overlaps(a: tuple[float, float, str] | None, b: tuple[float, float, str] | None) -> bool:
