@@ -388,3 +388,26 @@ def test_sorted_merged_view_one_row_per_job(db: Database) -> None:
     indeed = search_jobs(db, replace(query, site="indeed", sort="site"))
     assert [j["id"] for j in indeed] == [cook, ids[1]]
     assert set(indeed[1]["also_on"]) == {"linkedin", "glassdoor"}
+
+
+def test_filter_shares_are_copied_with_the_lexeme_shares(corpus: Database) -> None:
+    """ANALYZE's most common values of the filter columns reach search_filter_shares (sql/0019),
+    which sizes the first range for region, remote and site filters."""
+    with corpus.connection() as conn:
+        conn.execute("UPDATE search_lexeme_stats SET analyzed_at = NULL")
+        refreshed = conn.execute("SELECT search_lexeme_shares_refresh() AS done").fetchone()
+        rows = conn.execute("SELECT filter, value, share FROM search_filter_shares").fetchall()
+        counts = dict(
+            conn.execute("SELECT 'country' AS f, count(DISTINCT country) AS n FROM jobs").fetchone()
+            or {}
+        )
+    assert refreshed and refreshed["done"]
+    by_filter: dict[str, dict[str, float]] = {}
+    for row in rows:
+        by_filter.setdefault(row["filter"], {})[row["value"]] = row["share"]
+    assert {"country", "is_remote", "site"} <= set(by_filter)
+    assert set(by_filter["is_remote"]) <= {"t", "f"}
+    assert 0 < len(by_filter["country"]) <= counts["n"]
+    for shares in by_filter.values():
+        assert all(0 < s <= 1 for s in shares.values())
+        assert sum(shares.values()) <= 1.0001
