@@ -161,10 +161,13 @@ BEGIN
         -- The filters the count below cannot see narrow the matches further: each by its share
         -- (the region's within its country). A value not among the most common is left out
         -- (a range too small costs one more scan, as before).
-        SELECT coalesce(exp(sum(ln(greatest(f.share, 1e-6)))), 1.0) INTO narrow
-        FROM search_filter_shares f
-        WHERE (f.filter, f.value) IN (('region', jobs_newest.region), ('site', jobs_newest.site),
-                                      ('is_remote', left(jobs_newest.remote::text, 1)));
+        IF region IS NOT NULL OR site IS NOT NULL OR remote IS NOT NULL THEN
+            SELECT coalesce(exp(sum(ln(greatest(f.share, 1e-6)))), 1.0) INTO narrow
+            FROM search_filter_shares f
+            WHERE (f.filter, f.value) IN (('region', jobs_newest.region),
+                                          ('site', jobs_newest.site),
+                                          ('is_remote', left(jobs_newest.remote::text, 1)));
+        END IF;
         IF region IS NOT NULL AND country IS NOT NULL THEN
             narrow := narrow / coalesce((SELECT greatest(f.share, 1e-6) FROM search_filter_shares f
                                          WHERE f.filter = 'country'
