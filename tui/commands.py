@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from tui.text import clean
-
-if TYPE_CHECKING:
-    from tui.app import JobfleetApp
 
 BULK_ACTIONS = (
     ("start", "Start"),
@@ -28,7 +25,7 @@ class FleetCommands(Provider):
     """Main actions, plus "logs/stop/start/restart <node>" for every node of the last poll."""
 
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        app = cast("JobfleetApp", self.app)
+        app: Any = self.app
         dashboard = app.dashboard
         commands: list[tuple[str, Callable[[], Any], str]] = [
             ("Deploy a new node", dashboard.action_deploy, "Open the deploy form"),

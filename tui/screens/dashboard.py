@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,9 +19,6 @@ from tui.text import clean
 from tui.widgets.card_grid import SORTS, CardFilter, CardGrid
 from tui.widgets.fleet_header import FleetHeader
 from tui.widgets.node_card import node_spec
-
-if TYPE_CHECKING:
-    from tui.app import JobfleetApp
 
 # The status filter's choices, in the order of the dropdown.
 STATUSES: tuple[NodeStatus, ...] = (
@@ -269,7 +266,7 @@ class DashboardScreen(OrderedKeys, Screen[None]):
                     f" {working} running worker{'s' if working > 1 else ''} will be stopped first."
                 )
             question += " Their logs go too; scraped jobs stay."
-        app = self.jobfleet
+        app: Any = self.app
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -279,11 +276,6 @@ class DashboardScreen(OrderedKeys, Screen[None]):
 
         self.app.push_screen(ConfirmScreen(question, button), confirmed)
 
-    @property
-    def jobfleet(self) -> JobfleetApp:
-        """The app, typed: this screen runs only inside JobfleetApp."""
-        return cast("JobfleetApp", self.app)
-
     def action_node(self, action: str) -> None:
         if self.grid.marked:
             self.act_on(action, "marked")
@@ -292,7 +284,7 @@ class DashboardScreen(OrderedKeys, Screen[None]):
         if node is None:
             return
         node_id, name = int(node["id"]), clean(node.get("name"))
-        app = self.jobfleet
+        app: Any = self.app
         if action in ("kill", "delete"):
             question = {
                 "kill": f"Kill the worker of {name} now? Its current search is lost.",
@@ -319,7 +311,7 @@ class DashboardScreen(OrderedKeys, Screen[None]):
         """The deploy form: empty, a clone's (``initial``), or a node's to edit (``editing``)."""
         from tui.screens.deploy import DeployScreen
 
-        app = self.jobfleet
+        app: Any = self.app
         if app.db is None:
             app.say("Not connected to the database yet.", severity="warning")
             return
@@ -360,19 +352,19 @@ class DashboardScreen(OrderedKeys, Screen[None]):
     def _open_logs(self, node_id: int | None, name: str | None) -> None:
         from tui.screens.logs import LogsScreen
 
-        app = self.jobfleet
+        app: Any = self.app
         if app.db is not None:
             self.app.push_screen(LogsScreen(app.db, node_id=node_id, node_name=name))
 
     def action_jobs(self) -> None:
         from tui.screens.jobs import JobsScreen
 
-        app = self.jobfleet
+        app: Any = self.app
         if app.db is not None:
             self.app.push_screen(JobsScreen(app.db, now=app.clock() if app.clock else None))
 
     def action_hosts(self) -> None:
-        app = self.jobfleet
+        app: Any = self.app
         app.action_hosts()
 
     def action_detail(self) -> None:
@@ -383,7 +375,7 @@ class DashboardScreen(OrderedKeys, Screen[None]):
     def _open_detail(self, node: dict[str, Any]) -> None:
         from tui.screens.node_detail import NodeDetailScreen
 
-        app = self.jobfleet
+        app: Any = self.app
         if app.db is not None:
             self.app.push_screen(
                 NodeDetailScreen(app.db, node, now=app.clock() if app.clock else None)
