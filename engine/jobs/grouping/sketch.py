@@ -71,8 +71,8 @@ def sketch_words(words: list[bytes]) -> bytes:
     return struct.pack(f">{len(smallest)}I", *[(h >> 32) + _OFFSET for h in smallest])
 
 
-def _values(packed: bytes) -> frozenset[int]:
-    return frozenset(struct.unpack(f">{len(packed) // _VALUE_BYTES}I", packed))
+def _unpacked(packed: bytes) -> tuple[int, ...]:
+    return struct.unpack(f">{len(packed) // _VALUE_BYTES}I", packed)
 
 
 def estimated_jaccard(a: bytes, b: bytes) -> float:
@@ -82,8 +82,8 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
         return 0.0
     if a == b:
         return 1.0
-    values_a = _values(a)
-    unpacked_b = struct.unpack(f">{len(b) // _VALUE_BYTES}I", b)
+    values_a = frozenset(_unpacked(a))
+    unpacked_b = _unpacked(b)
     if values_a.isdisjoint(unpacked_b):  # most pairs compared: no set built for b
         return 0.0
     values_b = frozenset(unpacked_b)
