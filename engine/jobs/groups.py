@@ -183,6 +183,14 @@ def _candidate_params(batch: Sequence[NewPosting]) -> dict[str, Any]:
     }
 
 
+def _candidate_rows(
+    conn: psycopg.Connection[Any], batch: Sequence[NewPosting]
+) -> list[dict[str, Any]]:
+    """The stored postings ``batch`` might repeat (the groups_candidates query, without JIT)."""
+    conn.execute(q("groups_no_jit"))
+    return conn.execute(q("groups_candidates"), _candidate_params(batch)).fetchall()
+
+
 def _stored(row: dict[str, Any]) -> Fingerprint:
     pay = (
         (row["pay_low"], row["pay_high"], row["pay_currency"])
@@ -242,7 +250,6 @@ def group_batch(
     if not batch:
         return {}, []
     contended: list[NewPosting] = []
-    conn.execute(q("groups_no_jit"))
     if lock:
         conn.execute(q("groups_writing"))
         keys = sorted(set().union(*(_lock_keys(n) for n in batch)))
@@ -253,7 +260,7 @@ def group_batch(
             )
         }
         contended = [n for n in batch if _lock_keys(n) & busy]
-    rows = conn.execute(q("groups_candidates"), _candidate_params(batch)).fetchall()
+    rows = _candidate_rows(conn, batch)
     new = [n.fp for n in batch]
     stored = _with_bodies(conn, new, [_stored(row) for row in rows])
     answer = assign_groups(new, stored)
@@ -309,8 +316,7 @@ def _recheck_free(conn: psycopg.Connection[Any], contended: Sequence[NewPosting]
     mine = {r["id"]: r["group_id"] for r in conn.execute(q("groups_current"), {"ids": ids})}
     if not mine:
         return
-    conn.execute(q("groups_no_jit"))
-    rows = conn.execute(q("groups_candidates"), _candidate_params(contended)).fetchall()
+    rows = _candidate_rows(conn, contended)
     others = [_stored(row) for row in rows if row["job_id"] not in mine]
     group_of: dict[int, int] = {
         c.posting_id: c.posting_id if c.group_id is None else c.group_id for c in others
