@@ -49,6 +49,7 @@ import psycopg
 
 from bench._common import Timer, bench_database, server_version
 from engine.db.handle import Database
+from engine.jobs.grouping.sketch import FAST_SKETCH
 from engine.jobs.ingest import Store
 from engine.jobs.record import JobRecord, clean_record
 from engine.settings import Settings
@@ -359,7 +360,10 @@ def main() -> None:
     w = args.writers
     try:
         with bench_database(args.database_url) as (url, where):
-            print(f"PostgreSQL {server_version(url)}, {where}, {w} writers\n", flush=True)
+            print(f"PostgreSQL {server_version(url)}, {where}, {w} writers", flush=True)
+            print(
+                f"grouping's sketch: {'C module' if FAST_SKETCH else 'pure Python'}\n", flush=True
+            )
             if args.grouping_only:
                 grouping_cost(url, 1, spool, args.rounds)
                 if w != 1:

@@ -31,10 +31,10 @@ from engine.jobs.grouping.normalize import (
     normalize_company,
     normalize_place,
     normalize_title,
-    normalized_body_words,
+    normalized_body_bytes,
     title_levels,
 )
-from engine.jobs.grouping.sketch import body_hash_words, estimated_jaccard, sketch_words
+from engine.jobs.grouping.sketch import body_hash_words, body_sketch, estimated_jaccard
 
 __all__ = [
     "AGENCY_COPY",
@@ -142,8 +142,9 @@ def fingerprint(
 ) -> Fingerprint:
     """The fingerprint of one posting. A stored posting passes its ``group_id`` and, to skip
     re-hashing its body, the ``sketch`` saved with it."""
-    words = normalized_body_words(posting.description)
-    joined = b" ".join(words)
+    joined, words, body_sketch_ = body_sketch(
+        normalized_body_bytes(posting.description), with_sketch=stored_sketch is None
+    )
     extra = posting.extra or {}
     direct = extra.get("job_url_direct")
     return Fingerprint(
@@ -158,8 +159,8 @@ def fingerprint(
         title=normalize_title(posting.title, posting.city, posting.region),
         place=normalize_place(posting.city, posting.is_remote),
         country=(posting.country or "").lower(),
-        body_hash=body_hash_words(joined, len(words)),
-        sketch=sketch_words(words) if stored_sketch is None else stored_sketch,
+        body_hash=body_hash_words(joined, words),
+        sketch=body_sketch_ if stored_sketch is None else stored_sketch,
         pay=_annual_pay(posting),
         agency=looks_like_agency(posting.company),
         body=joined.decode(),

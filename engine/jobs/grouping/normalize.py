@@ -31,6 +31,7 @@ __all__ = [
     "normalize_company",
     "normalize_place",
     "normalize_title",
+    "normalized_body_bytes",
     "normalized_body_words",
     "title_levels",
 ]
@@ -382,10 +383,16 @@ def normalize_body(description: str | None) -> str:
 
 
 def normalized_body_words(description: str | None) -> list[bytes]:
-    """``normalize_body``'s words, UTF-8 encoded: what the body hash and the sketch read
-    (ingest joins them once, instead of splitting the normalized body again)."""
+    """``normalize_body``'s words, UTF-8 encoded."""
+    return normalized_body_bytes(description).split()
+
+
+def normalized_body_bytes(description: str | None) -> bytes:
+    """``normalize_body``'s words UTF-8 encoded, separated by ASCII whitespace (not always one
+    space): what the body hash and the sketch read (``sketch.body_sketch`` splits and joins them
+    once, in C where it can)."""
     if not description:
-        return []
+        return b""
     text = description
     if "<" in text:
         text = _TAG.sub(" ", text)
@@ -402,8 +409,8 @@ def normalized_body_words(description: str | None) -> list[bytes]:
     if text.isascii():
         # One pass in C over bytes: lower case and punctuation to spaces (casefold is lower for
         # ASCII, and str.isalnum keeps exactly the letters and digits).
-        return text.encode("ascii").translate(_ASCII_WORD_BYTES).split()
-    return " ".join(_words_of(fold(text))).encode().split()
+        return text.encode("ascii").translate(_ASCII_WORD_BYTES)
+    return " ".join(_words_of(fold(text))).encode()
 
 
 # ASCII punctuation to spaces: str.translate and str.split run in C, about three times faster than

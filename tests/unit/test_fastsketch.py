@@ -1,0 +1,70 @@
+"""The C sketch (``_fastsketch.c``) against the Python reference it replaces on ingest's path.
+
+Stored sketches are compared with new ones for months, whichever code wrote them, so the two
+must agree byte for byte: on the words found, their joined form and count, and the sketch.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.jobs.grouping.sketch import (
+    FAST_SKETCH,
+    MIN_BODY_WORDS,
+    SKETCH_SIZE,
+    body_sketch,
+    sketch_words,
+)
+
+fast = pytest.importorskip(
+    "engine.jobs.grouping._fastsketch", reason="built without a C compiler (pure Python in use)"
+)
+
+# What bytes.split() splits on, and bytes it must not: Unicode spaces, other control bytes.
+_SPACES = [b" ", b"  ", b"\t", b"\n", b"\r\n", b"\x0b", b"\x0c", b" \t\n"]
+_WORD_BYTES = st.binary(min_size=1, max_size=6).map(
+    lambda b: bytes(c for c in b if c not in b" \t\n\r\x0b\x0c") or b"x"
+)
+
+
+def _python(raw: bytes, with_sketch: bool = True) -> tuple[bytes, int, bytes]:
+    words = raw.split()
+    return b" ".join(words), len(words), sketch_words(words) if with_sketch else b""
+
+
+@given(
+    st.lists(_WORD_BYTES, max_size=220),
+    st.lists(st.sampled_from(_SPACES), min_size=1, max_size=8),
+    st.booleans(),
+)
+@settings(max_examples=400, deadline=None)
+def test_the_c_module_gives_the_python_values(
+    words: list[bytes], spaces: list[bytes], leading: bool
+) -> None:
+    raw = (b" " if leading else b"") + b"".join(
+        word + spaces[i % len(spaces)] for i, word in enumerate(words)
+    )
+    assert fast.words_sketch(raw, MIN_BODY_WORDS, SKETCH_SIZE) == _python(raw)
+
+
+@given(st.integers(min_value=0, max_value=3000), st.integers(min_value=2, max_value=5000))
+@settings(max_examples=200, deadline=None)
+def test_long_bodies_with_repeats_agree(length: int, vocabulary: int) -> None:
+    # Repeated shingles (few distinct values) take the C code's other branch: all values sorted.
+    raw = " ".join(f"w{(i * 7919) % vocabulary}" for i in range(length)).encode()
+    assert fast.words_sketch(raw, MIN_BODY_WORDS, SKETCH_SIZE) == _python(raw)
+
+
+def test_short_bodies_and_no_sketch_wanted() -> None:
+    raw = b" ".join(b"w%d" % i for i in range(MIN_BODY_WORDS - 1))
+    assert fast.words_sketch(raw, MIN_BODY_WORDS, SKETCH_SIZE)[2] == b""
+    long = raw + b" last"
+    assert len(fast.words_sketch(long, MIN_BODY_WORDS, SKETCH_SIZE)[2]) > 0
+    assert body_sketch(long, with_sketch=False) == _python(long, with_sketch=False)
+    assert fast.words_sketch(b"", MIN_BODY_WORDS, SKETCH_SIZE) == (b"", 0, b"")
+
+
+def test_ingest_uses_the_c_module_when_built() -> None:
+    assert FAST_SKETCH
