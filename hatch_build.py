@@ -1,4 +1,4 @@
-"""Builds engine/jobs/grouping/_fastsketch.c, the C half of the grouping sketch, into the wheel.
+"""Builds engine/jobs/grouping/_speedups.c, the C half of the grouping sketch, into the wheel.
 
 The extension is optional: where no C compiler is found the wheel is built without it and the
 store sketches in pure Python (the same values, ~100 µs slower per new posting; see
@@ -16,8 +16,8 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-MODULE = "engine.jobs.grouping._fastsketch"
-SOURCE = "engine/jobs/grouping/_fastsketch.c"
+MODULE = "engine.jobs.grouping._speedups"
+SOURCE = "engine/jobs/grouping/_speedups.c"
 
 
 class FastSketchHook(BuildHookInterface):  # type: ignore[type-arg]

@@ -54,6 +54,7 @@ from engine.jobs.grouping import (
     same_job,
 )
 from engine.jobs.grouping.normalize import normalize_body
+from engine.jobs.grouping.scan import present
 from engine.protocol import GROUP_LOCK_CLASS
 
 log = logging.getLogger(__name__)
@@ -73,12 +74,12 @@ __all__ = [
 CANDIDATES_PER_KEY = 20
 # Words by which a body says it is an agency's copy of a client's opening.
 _CLIENT_PHRASES = (
-    "our client",
-    "on behalf of",
-    "employment agency",
-    "recruitment agency",
-    "staffing agency",
-    "acting as an agency",
+    b"our client",
+    b"on behalf of",
+    b"employment agency",
+    b"recruitment agency",
+    b"staffing agency",
+    b"acting as an agency",
 )
 _SKETCH_TYPES = (
     "int8", "date", "int8", "int8", "text", "text", "text", "text", "bool", "bool", "bytea",
@@ -99,7 +100,7 @@ def _key32(text: str) -> int:
 
 def copy_hint(normalized_body: str) -> bool:
     """Whether the body says it recruits for a client (an agency's copy under another name)."""
-    return any(phrase in normalized_body for phrase in _CLIENT_PHRASES)
+    return bool(present(normalized_body.encode(), _CLIENT_PHRASES))
 
 
 @dataclass(frozen=True, slots=True)

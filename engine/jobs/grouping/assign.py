@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import date
 
-from engine.jobs.grouping.match import Fingerprint, joins
+from engine.jobs.grouping.match import Fingerprint, same_job
 
 __all__ = ["assign_groups", "links"]
 
@@ -60,7 +60,7 @@ def links(
                 if pair in compared:
                     continue
                 compared.add(pair)
-                same, reason = joins(a, b)
+                same, reason = same_job(a, b)
                 if same:
                     found.append((*pair, reason))
     return found

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from engine.jobs.grouping.scan import present
+
 __all__ = ["apply_ids"]
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -78,18 +80,16 @@ _NEEDLES = {
 
 # Any needle at all: one scan of a description (nearly always none) instead of one per needle.
 _ANY_NEEDLE = re.compile("|".join(re.escape(n) for ns in _NEEDLES.values() for n in ns))
-# Every needle holds one of these, checked first in ``_ids_in``: four substring scans cost a
-# sixth of the regex's one (an alternation over a 3 KB description takes ~30 µs, ``in`` ~1 µs).
+# Every needle holds one of these, checked first in ``_ids_in`` in one pass (``present``): the
+# regex's alternation over a 3 KB description takes ~30 µs.
 _HINTS = (".co", ".io", ".personio.", "gh_jid=")
 assert all(any(hint in n for hint in _HINTS) for ns in _NEEDLES.values() for n in ns)
+_HINT_BYTES = tuple(hint.encode() for hint in _HINTS)
 
 
 def _ids_in(text: str) -> set[str]:
     found: set[str] = set()
-    for hint in _HINTS:  # a loop, not any(): no generator per description
-        if hint in text:
-            break
-    else:
+    if not present(text.encode(), _HINT_BYTES):
         return found
     if not _ANY_NEEDLE.search(text):
         return found

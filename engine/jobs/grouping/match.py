@@ -43,7 +43,6 @@ __all__ = [
     "Fingerprint",
     "PostingFields",
     "fingerprint",
-    "joins",
     "same_job",
 ]
 
@@ -182,17 +181,6 @@ def _annual_pay(posting: PostingFields) -> tuple[float, float, str] | None:
 
 def same_job(a: Fingerprint, b: Fingerprint) -> tuple[bool, str]:
     """(True, which layer matched) or (False, why they stay apart)."""
-    return _decide(a, b, explain=True)
-
-
-def joins(a: Fingerprint, b: Fingerprint) -> tuple[bool, str]:
-    """``same_job`` for grouping, which only needs the reasons of matches: two employers'
-    bodies are compared only when one could be the other's agency (the comparison would only
-    say how alike two unrelated employers' ads are; most pairs of a role are such)."""
-    return _decide(a, b, explain=False)
-
-
-def _decide(a: Fingerprint, b: Fingerprint, *, explain: bool) -> tuple[bool, str]:
     # 1. identifiers: the board's or the employer's own id for the posting.
     if a.site_job_id and a.site == b.site and a.site_job_id == b.site_job_id:
         return True, "same board id"
@@ -232,13 +220,12 @@ def _decide(a: Fingerprint, b: Fingerprint, *, explain: bool) -> tuple[bool, str
     # 4. another employer: only an agency's copy of the same ad.
     if a.title != b.title:
         return False, "different title"
-    agency = a.agency or b.agency or _names(a.body, b.company) or _names(b.body, a.company)
-    if not agency and not explain:
-        return False, "different employer"
+    # The bodies first: most employers' ads of a role share nothing, and comparing cached
+    # sketches is cheaper than looking for one employer's name in the other's body.
     similarity = estimated_jaccard(a.sketch, b.sketch)
     if similarity < AGENCY_COPY:
         return False, f"different employer ({similarity:.2f})"
-    if agency:
+    if a.agency or b.agency or _names(a.body, b.company) or _names(b.body, a.company):
         return True, f"agency copy ({similarity:.2f})"
     return False, f"template ad of another employer ({similarity:.2f})"
 

@@ -22,6 +22,8 @@ import unicodedata
 from cleanco import basename
 from cleanco.clean import normalized, prepare_default_terms, strip_punct, strip_tail
 
+from engine.jobs.grouping.scan import present
+
 __all__ = [
     "LEVEL_WORDS",
     "body_words",
@@ -355,7 +357,8 @@ _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 # Text the boards add around the employer's words (LinkedIn's "Show more", Indeed's
 # accommodation note); stripping them keeps the exact body hash equal. Each pattern runs only when
-# its first words occur: scanning 3 KB with the alternation costs ~0.3 ms, a substring test ~1 µs.
+# its first words occur (``present``: one pass for all of them; the alternation as one regex
+# costs ~0.3 ms over 3 KB).
 _BOARD_BOILERPLATE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (needle, re.compile(pattern, re.IGNORECASE))
     for needle, pattern in (
@@ -372,6 +375,7 @@ _BOARD_BOILERPLATE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("referrals increase", r"referrals increase your chances of interviewing[^.]*\."),
     )
 )
+_BOILERPLATE_NEEDLES = tuple(needle.encode() for needle, _pattern in _BOARD_BOILERPLATE)
 
 
 def normalize_body(description: str | None) -> str:
@@ -402,10 +406,11 @@ def normalized_body_bytes(description: str | None) -> bytes:
         text = _MARKDOWN_LINK.sub(r"\1", text)
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
-    lowered = text.lower()
-    for needle, pattern in _BOARD_BOILERPLATE:
-        if needle in lowered:
-            text = pattern.sub(" ", text)
+    found = present(text.lower().encode(), _BOILERPLATE_NEEDLES)
+    if found:
+        for i, (_needle, pattern) in enumerate(_BOARD_BOILERPLATE):
+            if found >> i & 1:
+                text = pattern.sub(" ", text)
     if text.isascii():
         # One pass in C over bytes: lower case and punctuation to spaces (casefold is lower for
         # ASCII, and str.isalnum keeps exactly the letters and digits).

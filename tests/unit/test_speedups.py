@@ -1,7 +1,8 @@
-"""The C sketch (``_fastsketch.c``) against the Python reference it replaces on ingest's path.
+"""The C module (``_speedups.c``) against the Python it replaces on ingest's path.
 
 Stored sketches are compared with new ones for months, whichever code wrote them, so the two
-must agree byte for byte: on the words found, their joined form and count, and the sketch.
+must agree byte for byte: on the words found, their joined form and count, and the sketch. The
+phrase scan must find what ``in`` finds.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.jobs.grouping.scan import _present_python
 from engine.jobs.grouping.sketch import (
     FAST_SKETCH,
     MIN_BODY_WORDS,
@@ -19,7 +21,7 @@ from engine.jobs.grouping.sketch import (
 )
 
 fast = pytest.importorskip(
-    "engine.jobs.grouping._fastsketch", reason="built without a C compiler (pure Python in use)"
+    "engine.jobs.grouping._speedups", reason="built without a C compiler (pure Python in use)"
 )
 
 # What bytes.split() splits on, and bytes it must not: Unicode spaces, other control bytes.
@@ -68,3 +70,30 @@ def test_short_bodies_and_no_sketch_wanted() -> None:
 
 def test_ingest_uses_the_c_module_when_built() -> None:
     assert FAST_SKETCH
+
+
+_NEEDLES = st.lists(st.binary(min_size=3, max_size=7), min_size=1, max_size=64).map(tuple)
+
+
+@given(st.binary(max_size=400), _NEEDLES, st.data())
+@settings(max_examples=400, deadline=None)
+def test_present_finds_what_in_finds(
+    text: bytes, needles: tuple[bytes, ...], data: st.DataObject
+) -> None:
+    # Plant some needles (at the start, the end, overlapping) so that hits are tested too.
+    for needle in data.draw(st.lists(st.sampled_from(needles), max_size=4)):
+        at = data.draw(st.integers(min_value=0, max_value=len(text)))
+        text = text[:at] + needle + text[at:]
+    assert fast.present(text, needles) == _present_python(text, needles)
+
+
+def test_present_on_real_phrases_and_bad_needles() -> None:
+    phrases = (b"show more", b"our client", b".io")
+    assert fast.present(b"... Show more", phrases) == 0  # case matters: callers lower first
+    assert fast.present(b"see jobs.lever.io and our client", phrases) == 0b110
+    assert fast.present(b"our clien", phrases) == 0
+    assert fast.present(b"", phrases) == 0
+    with pytest.raises(ValueError):
+        fast.present(b"text", (b"ab",))
+    with pytest.raises(ValueError):
+        fast.present(b"text", tuple(b"n%02d" % i for i in range(65)))

@@ -1,7 +1,8 @@
-/* The body's words, their count and their bottom-k MinHash sketch in one pass, in C.
+/* C for the two loops grouping runs over every new posting's ~3 KB description.
  *
+ * words_sketch: the body's words, their count and their bottom-k MinHash sketch in one pass.
  * The same values as the pure-Python reference in sketch.py (``sketch_words``), byte for byte
- * (tests/unit/test_fastsketch.py compares the two on generated bodies): words are runs of
+ * (tests/unit/test_speedups.py compares the two on generated bodies): words are runs of
  * bytes other than ASCII whitespace (bytes.split()), each word's value is its CRC-32 (zlib's),
  * a shingle's value is CPython's hash of the tuple of four word values (the xxHash-based tuple
  * hash of CPython >= 3.8 on 64-bit builds; an int below 2**61 - 1 hashes to itself), and the k
@@ -10,6 +11,9 @@
  *
  * Why C: ingest sketches every new posting, and in Python the per-word objects (split, crc32,
  * tuples) cost ~100 us of a ~3 KB body; here it is a few microseconds.
+ *
+ * present: which of a few phrases (board boilerplate, ATS hosts, "our client") occur in a text,
+ * in one pass instead of one scan per phrase (~1.2 us each for 3 KB in Python).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -19,19 +23,32 @@
 
 #define SHINGLE_WORDS 4
 
-static uint32_t crc_table[256];
+/* CRC-32 (IEEE 802.3, as zlib.crc32), four bytes a step ("slicing-by-4"): words are short, so
+ * the usual byte-at-a-time loop's chain of table lookups was most of the time. */
+static uint32_t crc_table[4][256];
 
 static void crc_init(void) {
     for (uint32_t n = 0; n < 256; n++) {
         uint32_t c = n;
         for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[n] = c;
+        crc_table[0][n] = c;
+    }
+    for (uint32_t n = 0; n < 256; n++) {
+        for (int t = 1; t < 4; t++) {
+            uint32_t c = crc_table[t - 1][n];
+            crc_table[t][n] = crc_table[0][c & 0xFF] ^ (c >> 8);
+        }
     }
 }
 
 static uint32_t crc32_of(const unsigned char *p, Py_ssize_t n) {
     uint32_t c = 0xFFFFFFFFu;
-    for (Py_ssize_t i = 0; i < n; i++) c = crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    for (; n >= 4; p += 4, n -= 4) {
+        c ^= (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        c = crc_table[3][c & 0xFF] ^ crc_table[2][(c >> 8) & 0xFF] ^
+            crc_table[1][(c >> 16) & 0xFF] ^ crc_table[0][c >> 24];
+    }
+    for (; n > 0; p++, n--) c = crc_table[0][(c ^ *p) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
 
@@ -58,10 +75,21 @@ static int by_value(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Sorts values[0:n] and moves its k smallest distinct values to the front; returns how many. */
+/* Sorts values[0:n] and moves its k smallest distinct values to the front; returns how many.
+ * The ~2k values under the bound are sorted by insertion (no call per comparison, as qsort
+ * makes); the rare sort of every value by qsort. */
 static Py_ssize_t sorted_distinct(int64_t *values, Py_ssize_t n, Py_ssize_t k) {
     Py_ssize_t kept = 0;
-    qsort(values, (size_t)n, sizeof(int64_t), by_value);
+    if (n <= 512) {
+        for (Py_ssize_t i = 1; i < n; i++) {
+            int64_t v = values[i];
+            Py_ssize_t j = i;
+            for (; j > 0 && values[j - 1] > v; j--) values[j] = values[j - 1];
+            values[j] = v;
+        }
+    } else {
+        qsort(values, (size_t)n, sizeof(int64_t), by_value);
+    }
     for (Py_ssize_t s = 0; s < n && kept < k; s++) {
         if (kept == 0 || values[s] != values[kept - 1]) values[kept++] = values[s];
     }
@@ -150,17 +178,71 @@ done:
     return result;
 }
 
+/* Needles are found by their first three bytes: a 4096-bit table of their hashed prefixes
+ * skips nearly every position of the text with one lookup. */
+#define PREFIX_BITS 12
+#define MAX_NEEDLES 64
+
+static inline unsigned prefix_of(const unsigned char *p) {
+    return ((unsigned)p[0] * 961u + (unsigned)p[1] * 31u + (unsigned)p[2]) &
+           ((1u << PREFIX_BITS) - 1);
+}
+
+/* present(haystack: bytes, needles: tuple[bytes, ...]) -> int: bit i set when needles[i] occurs */
+static PyObject *present(PyObject *self, PyObject *args) {
+    Py_buffer hay;
+    PyObject *needles;
+    if (!PyArg_ParseTuple(args, "y*O!", &hay, &PyTuple_Type, &needles)) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(needles);
+    if (n > MAX_NEEDLES) {
+        PyBuffer_Release(&hay);
+        return PyErr_Format(PyExc_ValueError, "at most %d needles", MAX_NEEDLES);
+    }
+    const unsigned char *text[MAX_NEEDLES];
+    Py_ssize_t length[MAX_NEEDLES];
+    unsigned prefix[MAX_NEEDLES];
+    uint64_t table[(1u << PREFIX_BITS) / 64] = {0};
+    for (Py_ssize_t j = 0; j < n; j++) {
+        PyObject *needle = PyTuple_GET_ITEM(needles, j);
+        if (!PyBytes_Check(needle) || PyBytes_GET_SIZE(needle) < 3) {
+            PyBuffer_Release(&hay);
+            return PyErr_Format(PyExc_ValueError, "needles are bytes of at least 3 bytes");
+        }
+        text[j] = (const unsigned char *)PyBytes_AS_STRING(needle);
+        length[j] = PyBytes_GET_SIZE(needle);
+        prefix[j] = prefix_of(text[j]);
+        table[prefix[j] >> 6] |= 1ULL << (prefix[j] & 63);
+    }
+    const unsigned char *h = hay.buf;
+    Py_ssize_t size = hay.len;
+    uint64_t found = 0, all = n == 64 ? ~0ULL : (1ULL << n) - 1;
+    for (Py_ssize_t i = 0; i + 3 <= size && found != all; i++) {
+        unsigned x = prefix_of(h + i);
+        if (!((table[x >> 6] >> (x & 63)) & 1)) continue;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            if (prefix[j] == x && !((found >> j) & 1) && length[j] <= size - i &&
+                memcmp(h + i, text[j], (size_t)length[j]) == 0)
+                found |= 1ULL << j;
+        }
+    }
+    PyBuffer_Release(&hay);
+    return PyLong_FromUnsignedLongLong(found);
+}
+
 static PyMethodDef methods[] = {
     {"words_sketch", words_sketch, METH_VARARGS,
      "words_sketch(raw, min_words, k) -> (joined, words, sketch): the words of raw (split on "
      "ASCII whitespace) joined by single spaces, their number, and their bottom-k sketch (b'' "
      "below min_words words)."},
+    {"present", present, METH_VARARGS,
+     "present(haystack, needles) -> int: bit i is set when needles[i] (bytes, at least 3 long, "
+     "at most 64 of them) occurs in haystack."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastsketch", NULL, -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__fastsketch(void) {
+PyMODINIT_FUNC PyInit__speedups(void) {
     crc_init();
     return PyModule_Create(&module);
 }
