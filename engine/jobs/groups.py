@@ -260,7 +260,7 @@ def group_batch(
                 q("groups_try_lock"), {"class": GROUP_LOCK_CLASS, "keys": _array(keys)}
             )
         }
-        contended = [n for n in batch if _lock_keys(n) & busy]
+        contended = [n for n in batch if _lock_keys(n) & busy] if busy else []
     rows = _candidate_rows(conn, batch)
     new = [n.fp for n in batch]
     stored = _with_bodies(conn, new, [_stored(row) for row in rows])

@@ -7,6 +7,8 @@ phrase scan must find what ``in`` finds.
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,3 +99,26 @@ def test_present_on_real_phrases_and_bad_needles() -> None:
         fast.present(b"text", (b"ab",))
     with pytest.raises(ValueError):
         fast.present(b"text", tuple(b"n%02d" % i for i in range(65)))
+
+
+def test_fingerprints_are_the_same_without_the_c_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A machine without a compiler runs the Python halves: every labelled posting (HTML,
+    # markdown, boilerplate, apply links, agency phrases, stubs) must fingerprint the same.
+    from engine.jobs.grouping import fingerprint, scan
+    from engine.jobs.groups import copy_hint
+    from tests.unit.grouping_cases import all_cases
+
+    postings = [p for case in all_cases() for p in (case.a, case.b)]
+
+    def everything() -> list[tuple[object, bool]]:
+        return [
+            (fingerprint(i, p), copy_hint(fingerprint(i, p).body)) for i, p in enumerate(postings)
+        ]
+
+    with_c = everything()
+    monkeypatch.setattr(scan, "_present", scan._present_python)
+    # (engine.jobs.grouping.sketch is also the name of a function the package exports)
+    monkeypatch.setattr(
+        importlib.import_module("engine.jobs.grouping.sketch"), "_words_sketch_c", None
+    )
+    assert everything() == with_c
