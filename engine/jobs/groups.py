@@ -34,6 +34,7 @@ rows whose group changes are rewritten, so a second run changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -87,12 +88,18 @@ _SKETCH_TYPES = (
 )  # fmt: skip
 
 
-def _key64(text: str) -> int:
+def _hash64(text: str) -> int:
     """A signed 64-bit key (a bigint column) for a normalized string."""
     digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
+# Roles, employers and employers-in-a-place recur across postings and batches (a board's job id
+# does not: it is hashed uncached).
+_key64 = functools.lru_cache(maxsize=16384)(_hash64)
+
+
+@functools.lru_cache(maxsize=16384)
 def _key32(text: str) -> int:
     digest = hashlib.blake2b(text.encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -132,7 +139,7 @@ def fingerprint_new(posting_id: int, posting: Any, today: date) -> NewPosting:
 
 
 def _board_key(fp: Fingerprint) -> int | None:
-    return _key64(f"{fp.site}|{fp.site_job_id}") if fp.site_job_id else None
+    return _hash64(f"{fp.site}|{fp.site_job_id}") if fp.site_job_id else None
 
 
 def _lock_keys(new: NewPosting) -> set[int]:
