@@ -96,10 +96,10 @@ def _hash64(text: str) -> int:
 
 # Roles, employers and employers-in-a-place recur across postings and batches (a board's job id
 # does not: it is hashed uncached).
-_key64 = functools.lru_cache(maxsize=16384)(_hash64)
+_key64 = functools.lru_cache(maxsize=4096)(_hash64)
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=4096)
 def _key32(text: str) -> int:
     digest = hashlib.blake2b(text.encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big", signed=True)

@@ -8,6 +8,7 @@ phrase scan must find what ``in`` finds.
 from __future__ import annotations
 
 import importlib
+import struct
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +19,9 @@ from engine.jobs.grouping.sketch import (
     FAST_SKETCH,
     MIN_BODY_WORDS,
     SKETCH_SIZE,
+    _estimated_jaccard,
     body_sketch,
+    estimated_jaccard,
     sketch_words,
 )
 
@@ -101,24 +104,53 @@ def test_present_on_real_phrases_and_bad_needles() -> None:
         fast.present(b"text", tuple(b"n%02d" % i for i in range(65)))
 
 
-def test_fingerprints_are_the_same_without_the_c_module(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_grouping_is_the_same_without_the_c_module(monkeypatch: pytest.MonkeyPatch) -> None:
     # A machine without a compiler runs the Python halves: every labelled posting (HTML,
-    # markdown, boilerplate, apply links, agency phrases, stubs) must fingerprint the same.
-    from engine.jobs.grouping import fingerprint, scan
+    # markdown, boilerplate, apply links, agency phrases, stubs) must fingerprint the same, and
+    # every labelled pair get the same decision.
+    from engine.jobs.grouping import fingerprint, same_job, scan
     from engine.jobs.groups import copy_hint
     from tests.unit.grouping_cases import all_cases
 
-    postings = [p for case in all_cases() for p in (case.a, case.b)]
+    cases = all_cases()
 
-    def everything() -> list[tuple[object, bool]]:
-        return [
-            (fingerprint(i, p), copy_hint(fingerprint(i, p).body)) for i, p in enumerate(postings)
+    def everything() -> tuple[list[object], list[bool], list[tuple[bool, str]]]:
+        pairs = [
+            (fingerprint(2 * i, case.a), fingerprint(2 * i + 1, case.b))
+            for i, case in enumerate(cases)
         ]
+        hints = [copy_hint(fp.body) for pair in pairs for fp in pair]
+        return list(pairs), hints, [same_job(a, b) for a, b in pairs]
 
     with_c = everything()
     monkeypatch.setattr(scan, "_present", scan._present_python)
     # (engine.jobs.grouping.sketch is also the name of a function the package exports)
-    monkeypatch.setattr(
-        importlib.import_module("engine.jobs.grouping.sketch"), "_words_sketch_c", None
-    )
+    sketch_module = importlib.import_module("engine.jobs.grouping.sketch")
+    monkeypatch.setattr(sketch_module, "_words_sketch_c", None)
+    monkeypatch.setattr(sketch_module, "_similarity_c", None)
     assert everything() == with_c
+
+
+_SKETCHES = st.lists(
+    st.integers(min_value=0, max_value=300), max_size=SKETCH_SIZE, unique=True
+).map(lambda values: struct.pack(f">{len(values)}I", *sorted(values)))
+
+
+@given(_SKETCHES, _SKETCHES)
+@settings(max_examples=500, deadline=None)
+def test_similarity_is_the_python_estimate(a: bytes, b: bytes) -> None:
+    # Small values, so that sketches overlap a lot and the k-smallest cut falls everywhere.
+    if a and b and a != b:
+        assert fast.similarity(a, b, SKETCH_SIZE) == _estimated_jaccard(a, b)
+    assert estimated_jaccard(a, b) == estimated_jaccard(b, a)
+
+
+def test_similarity_of_real_sketches() -> None:
+    body = " ".join(f"w{i % 211}" for i in range(400))
+    near = body.replace("w7 ", "x7 ")
+    other = " ".join(f"v{i % 199}" for i in range(400))
+    for x, y in ((body, near), (body, other), (near, other)):
+        a, b = sketch_words(x.encode().split()), sketch_words(y.encode().split())
+        assert fast.similarity(a, b, SKETCH_SIZE) == _estimated_jaccard(a, b)
+    a, b = sketch_words(body.encode().split()), sketch_words(near.encode().split())
+    assert 0.5 < estimated_jaccard(a, b) < 1.0

@@ -12,6 +12,9 @@
  * Why C: ingest sketches every new posting, and in Python the per-word objects (split, crc32,
  * tuples) cost ~100 us of a ~3 KB body; here it is a few microseconds.
  *
+ * similarity: the estimated Jaccard of two stored sketches, by one merge of their sorted values
+ * (in Python: two sets of 64 ints per pair, ~3 us, compared thousands of times a batch).
+ *
  * present: which of a few phrases (board boilerplate, ATS hosts, "our client") occur in a text,
  * in one pass instead of one scan per phrase (~1.2 us each for 3 KB in Python).
  */
@@ -229,11 +232,44 @@ static PyObject *present(PyObject *self, PyObject *args) {
     return PyLong_FromUnsignedLongLong(found);
 }
 
+/* similarity(a: bytes, b: bytes, k: int) -> float: of the k smallest values of the union of two
+ * sketches (sorted big-endian uint32 values, distinct within each), the share held by both. */
+static inline uint32_t value_at(const unsigned char *p, Py_ssize_t i) {
+    p += 4 * i;
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static PyObject *similarity(PyObject *self, PyObject *args) {
+    Py_buffer a, b;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "y*y*n", &a, &b, &k)) return NULL;
+    Py_ssize_t na = a.len / 4, nb = b.len / 4, i = 0, j = 0, taken = 0, shared = 0;
+    const unsigned char *pa = a.buf, *pb = b.buf;
+    while (taken < k && (i < na || j < nb)) {
+        if (j == nb || (i < na && value_at(pa, i) < value_at(pb, j))) {
+            i++;
+        } else if (i == na || value_at(pb, j) < value_at(pa, i)) {
+            j++;
+        } else {
+            shared++;
+            i++;
+            j++;
+        }
+        taken++;
+    }
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return PyFloat_FromDouble(taken ? (double)shared / (double)taken : 0.0);
+}
+
 static PyMethodDef methods[] = {
     {"words_sketch", words_sketch, METH_VARARGS,
      "words_sketch(raw, min_words, k) -> (joined, words, sketch): the words of raw (split on "
      "ASCII whitespace) joined by single spaces, their number, and their bottom-k sketch (b'' "
      "below min_words words)."},
+    {"similarity", similarity, METH_VARARGS,
+     "similarity(a, b, k) -> float: of the k smallest values of the union of two sketches, the "
+     "share both hold."},
     {"present", present, METH_VARARGS,
      "present(haystack, needles) -> int: bit i is set when needles[i] (bytes, at least 3 long, "
      "at most 64 of them) occurs in haystack."},

@@ -14,9 +14,10 @@ per shingle (measured on bench_ingest's 3 KB bodies). The values are stored sort
 (byte order is numeric order) and concatenated: at most 4*k = 256 bytes, for a ``bytea`` column.
 
 Ingest sketches every new posting: ``body_sketch`` splits, joins, counts and sketches a body in
-one pass of C (``_speedups.c``, built with the package; ~5 µs for 3 KB) where the module was
+one pass of C (``_speedups.c``, built with the package; ~10 µs for 3 KB) where the module was
 built, else in Python (``sketch_words``, ~100 µs with the split and join). Both give the same bytes
-(tests/unit/test_speedups.py), so stored sketches compare whichever wrote them.
+(tests/unit/test_speedups.py), so stored sketches compare whichever wrote them. Comparing two
+sketches is one merge of their sorted values in C (``estimated_jaccard``), in Python two sets.
 
 The exact body hash (sha1 of the normalized body) catches verbatim cross-posts cheaply and can be
 looked up by index; it exists only for bodies long enough that two unrelated postings will not
@@ -25,15 +26,16 @@ share them ("Apply on our website.").
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import struct
 import zlib
 
 try:
+    from engine.jobs.grouping._speedups import similarity as _similarity_c
     from engine.jobs.grouping._speedups import words_sketch as _words_sketch_c
 except ImportError:  # built without a C compiler: the same values, in Python
     _words_sketch_c = None  # type: ignore[assignment]
+    _similarity_c = None  # type: ignore[assignment]
 
 __all__ = [
     "FAST_SKETCH",
@@ -99,13 +101,6 @@ def sketch_words(words: list[bytes]) -> bytes:
     return struct.pack(f">{len(smallest)}I", *[(h >> 32) + _OFFSET for h in smallest])
 
 
-@functools.lru_cache(maxsize=8192)
-def _values(packed: bytes) -> frozenset[int]:
-    """A sketch's values as a set. Cached: ingest compares each new posting with many stored
-    ones of its role, and each of those with many new ones (~2 µs to unpack, each time)."""
-    return frozenset(struct.unpack(f">{len(packed) // _VALUE_BYTES}I", packed))
-
-
 def estimated_jaccard(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of the shingle sets two sketches came from; 0.0 when either
     is empty (no body to compare)."""
@@ -113,14 +108,27 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
         return 0.0
     if a == b:
         return 1.0
-    values_a, values_b = _values(a), _values(b)
-    if values_a.isdisjoint(values_b):  # most pairs compared
+    if _similarity_c is not None:  # one merge of the two sorted arrays, no sets
+        return _similarity_c(a, b, SKETCH_SIZE)
+    return _estimated_jaccard(a, b)
+
+
+def _estimated_jaccard(a: bytes, b: bytes) -> float:
+    """``estimated_jaccard`` in Python: the reference the C module must equal."""
+    values_a = frozenset(_unpacked(a))
+    unpacked_b = _unpacked(b)
+    if values_a.isdisjoint(unpacked_b):  # most pairs compared: no set built for b
         return 0.0
+    values_b = frozenset(unpacked_b)
     # The k smallest of the union are all in the union of the sketches: each sketch holds every
     # value of its set below its own k-th smallest.
     union_bottom = sorted(values_a | values_b)[:SKETCH_SIZE]
     both = values_a & values_b
     return sum(1 for value in union_bottom if value in both) / len(union_bottom)
+
+
+def _unpacked(packed: bytes) -> tuple[int, ...]:
+    return struct.unpack(f">{len(packed) // _VALUE_BYTES}I", packed)
 
 
 def body_hash(normalized_body: str) -> bytes | None:
