@@ -62,12 +62,14 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "CANDIDATES_PER_KEY",
+    "BatchGroups",
     "NewPosting",
     "RegroupSummary",
     "group_batch",
     "group_counts",
     "recheck",
     "regroup",
+    "relabel_groups",
 ]
 
 # Stored postings fetched per lookup key: the newest within the window. A job is rarely posted
@@ -249,14 +251,24 @@ def _with_bodies(
     ]
 
 
+@dataclass(frozen=True)
+class BatchGroups:
+    """What ``group_batch`` decided for a batch about to be written."""
+
+    groups: dict[int, int]  # new posting id -> group id
+    contended: list[NewPosting]  # whose lock keys another transaction held: ``recheck`` them
+    relabel: list[tuple[int, int]]  # (old, new): stored groups a new posting joins together
+
+
 def group_batch(
     conn: psycopg.Connection[Any], batch: Sequence[NewPosting], *, lock: bool = True
-) -> tuple[dict[int, int], list[NewPosting]]:
-    """Group ids (posting id -> group id) for new postings about to be written in this
-    transaction, and the postings whose lock keys another transaction held (``recheck`` them
-    after the commit). Stored groups a new posting joins together are relabelled here."""
+) -> BatchGroups:
+    """The groups of new postings about to be written in this transaction. The stored groups
+    they join together are relabelled by ``relabel_groups``, as late in the transaction as the
+    caller can: it locks those rows until the commit, and another writer relabelling one of them
+    waits for that."""
     if not batch:
-        return {}, []
+        return BatchGroups({}, [], [])
     contended: list[NewPosting] = []
     if lock:
         conn.execute(q("groups_writing"))
@@ -280,13 +292,17 @@ def group_batch(
             if (old := old_groups.get(posting_id)) is not None and old != group
         }
     )
+    groups = {n.fp.posting_id: answer.get(n.fp.posting_id, n.fp.posting_id) for n in batch}
+    return BatchGroups(groups, contended, relabel)
+
+
+def relabel_groups(conn: psycopg.Connection[Any], relabel: Sequence[tuple[int, int]]) -> None:
+    """Stored groups joined by a new posting: the later group's rows take the earlier's id."""
     if relabel:
         conn.execute(
             q("groups_relabel"),
             {"old": [r[0] for r in relabel], "new": [r[1] for r in relabel]},
         )
-    groups = {n.fp.posting_id: answer.get(n.fp.posting_id, n.fp.posting_id) for n in batch}
-    return groups, contended
 
 
 def recheck(
@@ -358,10 +374,7 @@ def _recheck_free(conn: psycopg.Connection[Any], contended: Sequence[NewPosting]
         if root_a != root_b:
             first, later = sorted((root_a, root_b), key=age)
             parent[later] = first
-    relabel = sorted((g, find(g)) for g in groups if find(g) != g)
-    conn.execute(
-        q("groups_relabel"), {"old": [r[0] for r in relabel], "new": [r[1] for r in relabel]}
-    )
+    relabel_groups(conn, sorted((g, find(g)) for g in groups if find(g) != g))
 
 
 def write_sketches(conn: psycopg.Connection[Any], batch: Iterable[NewPosting]) -> None:
@@ -465,8 +478,9 @@ def regroup(db: Database, progress: Callable[[int, int], None] | None = None) ->
                     # Undated: first seen that day (posted_or_seen), as at ingest.
                     batch.append(fingerprint_new(row["id"], posting, row["posted_or_seen"]))
                     current[row["id"]] = row["group_id"]
-                groups, _ = group_batch(conn, batch, lock=False)
-                moved = {pid: g for pid, g in groups.items() if current[pid] != g}
+                decided = group_batch(conn, batch, lock=False)
+                relabel_groups(conn, decided.relabel)
+                moved = {pid: g for pid, g in decided.groups.items() if current[pid] != g}
                 if moved:
                     conn.execute(
                         q("regroup_set"), {"ids": list(moved), "groups": list(moved.values())}

@@ -48,6 +48,7 @@ from engine.jobs.groups import (
     fingerprint_new,
     group_batch,
     recheck,
+    relabel_groups,
     write_sketches,
 )
 from engine.jobs.pgvalues import STAGE_TYPES, stage_row
@@ -450,7 +451,8 @@ def _insert_grouped(
     ids = allocate_ids(conn, len(records))
     today = datetime.now(UTC).date()
     batch = [fingerprint_new(i, r, today) for i, r in zip(ids, records, strict=True)]
-    groups, contended = group_batch(conn, batch)
+    decided = group_batch(conn, batch)
+    groups = decided.groups
     rows = [(*stage_row(r), i, groups[i]) for r, i in zip(records, ids, strict=True)]
     try:
         with conn.transaction(), conn.cursor() as cur, cur.copy(q("jobs_copy_grouped")) as copy:
@@ -476,6 +478,9 @@ def _insert_grouped(
             )
         written = [n for n in batch if n.fp.posting_id in stored]
     write_sketches(conn, written)
+    # Last: the relabelled rows stay locked until the commit, and another writer relabelling
+    # one of them waits for it (done first, that wait lasted this whole batch's COPY).
+    relabel_groups(conn, decided.relabel)
     by_id = {n.fp.posting_id for n in written}
     inserted = {r.job_url for r, i in zip(records, ids, strict=True) if i in by_id}
-    return inserted, [n for n in contended if n.fp.posting_id in by_id]
+    return inserted, [n for n in decided.contended if n.fp.posting_id in by_id]
