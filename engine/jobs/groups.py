@@ -55,7 +55,7 @@ from engine.jobs.grouping import (
     same_job,
 )
 from engine.jobs.grouping.normalize import normalize_body
-from engine.jobs.grouping.scan import present
+from engine.jobs.grouping.scan import present_in_text
 from engine.protocol import GROUP_LOCK_CLASS
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def _key32(text: str) -> int:
 
 def copy_hint(normalized_body: str) -> bool:
     """Whether the body says it recruits for a client (an agency's copy under another name)."""
-    return bool(present(normalized_body.encode(), _CLIENT_PHRASES))
+    return bool(present_in_text(normalized_body, _CLIENT_PHRASES))
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,3 +154,17 @@ def test_similarity_of_real_sketches() -> None:
         assert fast.similarity(a, b, SKETCH_SIZE) == _estimated_jaccard(a, b)
     a, b = sketch_words(body.encode().split()), sketch_words(near.encode().split())
     assert 0.5 < estimated_jaccard(a, b) < 1.0
+
+
+def test_broken_text_fingerprints_without_error() -> None:
+    # Lone surrogates and NULs come from broken pages; the phrase checks encode the text.
+    from engine.jobs.grouping import fingerprint
+    from engine.jobs.groups import copy_hint
+    from tests.unit.grouping_cases import Posting
+
+    body = "Show more \ud800 our client \x00 " + " ".join(f"w{i}" for i in range(60))
+    url = "https://boards.greenhouse.io/acme/jobs/123\udfff"
+    p = Posting(url, "indeed", "1", "Dev \ud800", "Acme", body, None, None, "US", None, None)
+    fp = fingerprint(1, p)
+    assert fp.sketch and fp.body_hash is not None
+    assert "show more" not in fp.body and copy_hint(fp.body)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from engine.jobs.grouping.scan import present
+from engine.jobs.grouping.scan import present_in_text
 
 __all__ = ["apply_ids"]
 
@@ -89,7 +89,7 @@ _HINT_BYTES = tuple(hint.encode() for hint in _HINTS)
 
 def _ids_in(text: str) -> set[str]:
     found: set[str] = set()
-    if not present(text.encode(), _HINT_BYTES):
+    if not present_in_text(text, _HINT_BYTES):
         return found
     if not _ANY_NEEDLE.search(text):
         return found

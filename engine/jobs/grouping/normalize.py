@@ -22,7 +22,7 @@ import unicodedata
 from cleanco import basename
 from cleanco.clean import normalized, prepare_default_terms, strip_punct, strip_tail
 
-from engine.jobs.grouping.scan import present
+from engine.jobs.grouping.scan import present_in_text
 
 __all__ = [
     "LEVEL_WORDS",
@@ -406,7 +406,7 @@ def normalized_body_bytes(description: str | None) -> bytes:
         text = _MARKDOWN_LINK.sub(r"\1", text)
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
-    found = present(text.lower().encode(), _BOILERPLATE_NEEDLES)
+    found = present_in_text(text.lower(), _BOILERPLATE_NEEDLES)
     if found:
         for i, (_needle, pattern) in enumerate(_BOARD_BOILERPLATE):
             if found >> i & 1:
