@@ -80,8 +80,8 @@ _NEEDLES = {
 
 # Any needle at all: one scan of a description (nearly always none) instead of one per needle.
 _ANY_NEEDLE = re.compile("|".join(re.escape(n) for ns in _NEEDLES.values() for n in ns))
-# Every needle holds one of these, checked first in ``_ids_in`` in one pass (``present``): the
-# regex's alternation over a 3 KB description takes ~30 µs.
+# Every needle holds one of these, checked first in ``_ids_in`` in one pass
+# (``present_in_text``): the regex's alternation over a 3 KB description takes ~30 µs.
 _HINTS = (".co", ".io", ".personio.", "gh_jid=")
 assert all(any(hint in n for hint in _HINTS) for ns in _NEEDLES.values() for n in ns)
 _HINT_BYTES = tuple(hint.encode() for hint in _HINTS)

@@ -357,8 +357,8 @@ _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 # Text the boards add around the employer's words (LinkedIn's "Show more", Indeed's
 # accommodation note); stripping them keeps the exact body hash equal. Each pattern runs only when
-# its first words occur (``present``: one pass for all of them; the alternation as one regex
-# costs ~0.3 ms over 3 KB).
+# its first words occur (``present_in_text``: one pass for all of them; the alternation as one
+# regex costs ~0.3 ms over 3 KB).
 _BOARD_BOILERPLATE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (needle, re.compile(pattern, re.IGNORECASE))
     for needle, pattern in (

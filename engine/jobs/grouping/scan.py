@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["present", "present_in_text"]
+__all__ = ["present_in_text"]
 
 
 def _present_python(haystack: bytes, needles: tuple[bytes, ...]) -> int:
@@ -23,14 +23,9 @@ except ImportError:  # built without a C compiler
     _present = _present_python
 
 
-def present(haystack: bytes, needles: tuple[bytes, ...]) -> int:
-    """A bit mask: bit i is set when ``needles[i]`` occurs in ``haystack``. Needles are at least
-    3 bytes long, and at most 64."""
-    return _present(haystack, needles)
-
-
 def present_in_text(text: str, needles: tuple[bytes, ...]) -> int:
-    """``present`` for a str. Encoded with lone surrogates passed through (a board's broken
-    text can hold them; strict UTF-8 would raise): the needles are ASCII, so what they match
-    is unchanged."""
+    """A bit mask: bit i is set when ``needles[i]`` occurs in ``text``. Needles are ASCII, at
+    least 3 bytes long, and at most 64. The text is encoded with lone surrogates passed through
+    (a board's broken text can hold them; strict UTF-8 would raise): what ASCII needles match is
+    unchanged."""
     return _present(text.encode("utf-8", "surrogatepass"), needles)
