@@ -26,7 +26,9 @@ class FastSketchHook(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel":
             return
-        built = _compile(Path(self.root))
+        # Kept until ``finalize``: the wheel takes the module from here.
+        self._out = Path(tempfile.mkdtemp(prefix="jobfleet-build-"))
+        built = _compile(Path(self.root), self._out)
         if built is None:
             return
         target = Path(*MODULE.split(".")[:-1], built.name)
@@ -38,12 +40,16 @@ class FastSketchHook(BuildHookInterface):  # type: ignore[type-arg]
         else:
             build_data["force_include"][str(built)] = str(target)
 
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        out = getattr(self, "_out", None)
+        if out is not None:
+            shutil.rmtree(out, ignore_errors=True)
 
-def _compile(root: Path) -> Path | None:
+
+def _compile(root: Path, out: Path) -> Path | None:
     from setuptools import Distribution, Extension
     from setuptools.command.build_ext import build_ext
 
-    out = Path(tempfile.mkdtemp(prefix="jobfleet-build-"))
     extension = Extension(MODULE, [str(root / SOURCE)], optional=True)
     command = build_ext(Distribution({"name": "jobfleet", "ext_modules": [extension]}))
     command.build_lib = str(out / "lib")
